@@ -1,0 +1,25 @@
+"""flowserv_fsspec: flowserv's storage volumes on every fsspec filesystem.
+
+The public API: the contract (:class:`StorageVolume`, :class:`IOHandle`,
+:class:`IOBuffer`, :func:`copy_files`), the generic :class:`FsspecVolume`,
+selection by URL (:func:`from_url`) and by flowserv document (:func:`Volume`),
+and each backend's volume and document helper. Errors live in
+:mod:`flowserv_fsspec.errors`.
+"""
+
+from flowserv_fsspec.backends.local import FS_STORE, FStore, LocalVolume
+from flowserv_fsspec.backends.s3 import S3_STORE, S3Bucket, S3File, S3Volume
+from flowserv_fsspec.base import IOBuffer, IOHandle, StorageVolume
+from flowserv_fsspec.documents import FSSPEC_STORE, FsspecStore
+from flowserv_fsspec.registry import Volume, from_url, register
+from flowserv_fsspec.transfer import copy_files
+from flowserv_fsspec.volume import FsspecFile, FsspecVolume
+
+
+__version__ = '0.1.0'
+
+__all__ = [
+    'FSSPEC_STORE', 'FS_STORE', 'FStore', 'FsspecFile', 'FsspecStore', 'FsspecVolume',
+    'IOBuffer', 'IOHandle', 'LocalVolume', 'S3Bucket', 'S3File', 'S3Volume', 'S3_STORE',
+    'StorageVolume', 'Volume', 'copy_files', 'from_url', 'register', '__version__',
+]

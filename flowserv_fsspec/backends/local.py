@@ -1,0 +1,123 @@
+"""Volumes on the local file system (flowserv document type ``fs``)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, Optional
+
+import fsspec
+from fsspec.implementations.local import LocalFileSystem
+
+from flowserv_fsspec.documents import make_doc, read_args
+from flowserv_fsspec.errors import InvalidConfigurationError
+from flowserv_fsspec.volume import FsspecVolume
+
+
+FS_STORE = 'fs'
+"""Type identifier for storage volume serializations."""
+
+
+def FStore(basedir: str, identifier: Optional[str] = None) -> Dict:
+    """Get configuration object for a file system storage volume.
+
+    Parameters
+    ----------
+    basedir: string
+        Base directory of the volume on the local file system.
+    identifier: string, default=None
+        Optional storage volume identifier.
+
+    Returns
+    -------
+    dict
+    """
+    return make_doc(FS_STORE, identifier, basedir=basedir)
+
+
+class LocalVolume(FsspecVolume):
+    """Storage volume for the files below a base directory on local disk.
+
+    The base directory is not created up front: writes create the folders
+    they need, and listing a missing base directory gives no files.
+    """
+
+    def __init__(self, basedir: str, identifier: Optional[str] = None):
+        """Initialize the base directory.
+
+        Parameters
+        ----------
+        basedir: string
+            Base directory for all files of the volume.
+        identifier: string, default=None
+            Unique volume identifier.
+        """
+        if not basedir or not isinstance(basedir, (str, os.PathLike)):
+            raise InvalidConfigurationError('base directory', basedir, 'expected a path')
+        self.basedir = os.fspath(basedir)
+        super().__init__(
+            LocalFileSystem(), root=os.path.abspath(self.basedir), identifier=identifier
+        )
+
+    def describe(self) -> str:
+        """Get short descriptive string about the storage volume for display
+        purposes.
+
+        Returns
+        -------
+        str
+        """
+        return f'local file system at {self.root}'
+
+    @classmethod
+    def from_dict(cls, doc: Dict) -> LocalVolume:
+        """Get file system storage volume instance from dictionary serialization.
+
+        Parameters
+        ----------
+        doc: dict
+            Dictionary serialization as returned by the ``to_dict()`` method.
+
+        Returns
+        -------
+        flowserv_fsspec.backends.local.LocalVolume
+        """
+        args = read_args(doc, FS_STORE, required=('basedir',))
+        return cls(basedir=args['basedir'], identifier=doc.get('id'))
+
+    @classmethod
+    def from_url(
+        cls, url: str, identifier: Optional[str] = None, **storage_options: Any
+    ) -> LocalVolume:
+        """Get a volume for a ``file://`` URL or a plain local path.
+
+        Parameters
+        ----------
+        url: string
+            ``file:///abs/path``, ``local://...`` or a path.
+        identifier: string, default=None
+            Unique volume identifier.
+        storage_options: dict
+            Not used by local volumes; must be empty.
+
+        Returns
+        -------
+        flowserv_fsspec.backends.local.LocalVolume
+        """
+        if storage_options:
+            raise InvalidConfigurationError(
+                'storage options', sorted(storage_options), 'local volumes take none'
+            )
+        return cls(basedir=fsspec.core.split_protocol(url)[1], identifier=identifier)
+
+    def _folder_volume(self, key: str, path: str, identifier: Optional[str]) -> LocalVolume:
+        basedir = os.path.join(self.basedir, *key.split('/'))
+        return LocalVolume(basedir=basedir, identifier=identifier)
+
+    def to_dict(self) -> Dict:
+        """Get dictionary serialization for the storage volume.
+
+        Returns
+        -------
+        dict
+        """
+        return FStore(basedir=self.basedir, identifier=self.identifier)

@@ -1,0 +1,97 @@
+"""Serialized volume documents: ``{'type': T, 'id': ID, 'args': [{'key', 'value'}]}``.
+
+This is the format that flowserv stores in its databases and configuration
+files. Documents carry no credentials: those come from the environment or
+from storage options given in code.
+"""
+
+from typing import Any, Dict, Optional, Sequence
+
+from flowserv_fsspec.errors import InvalidConfigurationError
+
+
+FSSPEC_STORE = 'fsspec'
+"""Type identifier of documents for volumes on any fsspec URL."""
+
+
+def make_doc(doc_type: str, identifier: Optional[str], **args: Any) -> Dict:
+    """Build a volume document; args keep their keyword order.
+
+    Parameters
+    ----------
+    doc_type: string
+        Volume type identifier.
+    identifier: string
+        Volume identifier (may be None).
+    args: dict
+        Volume arguments, serialized as key-value pairs.
+
+    Returns
+    -------
+    dict
+    """
+    return {
+        'type': doc_type,
+        'id': identifier,
+        'args': [{'key': key, 'value': value} for key, value in args.items()]
+    }
+
+
+def read_args(doc: Dict, doc_type: str, required: Sequence[str] = ()) -> Dict[str, Any]:
+    """Read the arguments of a volume document of the given type.
+
+    Parameters
+    ----------
+    doc: dict
+        Volume document.
+    doc_type: string
+        Expected volume type (a missing 'type' is accepted).
+    required: list of string, default=()
+        Arguments that must be present with a value other than None.
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    flowserv_fsspec.errors.InvalidConfigurationError
+    """
+    if not isinstance(doc, dict):
+        raise InvalidConfigurationError('volume document', doc, 'expected a dictionary')
+    if doc.get('type', doc_type) != doc_type:
+        raise InvalidConfigurationError(
+            'volume document type', doc.get('type'), f'expected {doc_type!r}'
+        )
+    items = doc.get('args', [])
+    if not isinstance(items, list) or not all(
+        isinstance(a, dict) and 'key' in a and 'value' in a for a in items
+    ):
+        raise InvalidConfigurationError(
+            'volume document args', items, "expected a list of {'key': ..., 'value': ...}"
+        )
+    args = {a['key']: a['value'] for a in items}
+    for name in required:
+        if args.get(name) is None:
+            raise InvalidConfigurationError(
+                f'{doc_type!r} volume document', doc.get('id'),
+                f'argument {name!r} is missing'
+            )
+    return args
+
+
+def FsspecStore(url: str, identifier: Optional[str] = None) -> Dict:
+    """Get configuration object for a volume on any fsspec URL.
+
+    Parameters
+    ----------
+    url: string
+        URL of the volume root, e.g. ``memory://runs``.
+    identifier: string, default=None
+        Optional storage volume identifier.
+
+    Returns
+    -------
+    dict
+    """
+    return make_doc(FSSPEC_STORE, identifier, url=url)

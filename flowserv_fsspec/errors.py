@@ -1,0 +1,140 @@
+"""Typed errors of flowserv_fsspec.
+
+Every error names what failed: the key, the URL, the document type or the
+volume. Backend exceptions (``FileNotFoundError``, ``PermissionError``, other
+``OSError``) are translated into these once, where they enter the library
+(:func:`flowserv_fsspec.volume.translate_errors`), so callers only need to
+catch :class:`VolumeError`.
+
+Messages never contain credentials: they name keys and volume descriptions,
+both of which are free of secrets by construction.
+"""
+
+from typing import Optional
+
+
+class VolumeError(Exception):
+    """Base class of every error raised by flowserv_fsspec."""
+
+
+class InvalidKeyError(VolumeError, ValueError):
+    """A key that is not a safe, relative, '/'-separated path.
+
+    Raised before any I/O for keys that are empty where a file is meant,
+    absolute, contain ``..``/``.`` segments, backslashes, control characters
+    or glob characters.
+    """
+
+    def __init__(self, key: object, reason: str):
+        """Initialize the error message.
+
+        Parameters
+        ----------
+        key: object
+            The rejected key (as given by the caller).
+        reason: string
+            Why the key was rejected.
+        """
+        self.key = key
+        self.reason = reason
+        super().__init__(f'invalid key {key!r}: {reason}')
+
+
+class UnknownFileError(VolumeError, FileNotFoundError):
+    """A key that does not name an existing file of the volume."""
+
+    def __init__(self, key: str, volume: Optional[str] = None):
+        """Initialize the error message.
+
+        Parameters
+        ----------
+        key: string
+            Key of the missing file, relative to the volume root.
+        volume: string, default=None
+            Description of the volume that was searched.
+        """
+        self.key = key
+        self.volume = volume
+        where = f' in {volume}' if volume else ''
+        super().__init__(f'unknown file {key!r}{where}')
+
+
+class VolumeNotFoundError(VolumeError, FileNotFoundError):
+    """The volume's container (bucket, share, base folder) does not exist.
+
+    Volumes never create buckets implicitly: a misspelt bucket name fails with
+    this error instead of creating a new bucket.
+    """
+
+    def __init__(self, volume: str, key: Optional[str] = None):
+        """Initialize the error message.
+
+        Parameters
+        ----------
+        volume: string
+            Description of the volume whose container is missing.
+        key: string, default=None
+            Key that was being accessed.
+        """
+        self.volume = volume
+        self.key = key
+        what = f' (while accessing {key!r})' if key is not None else ''
+        super().__init__(f'storage volume not found: {volume}{what}')
+
+
+class AccessDeniedError(VolumeError, PermissionError):
+    """The backend refused access to a key."""
+
+    def __init__(self, key: str, volume: str):
+        """Initialize the error message.
+
+        Parameters
+        ----------
+        key: string
+            Key that could not be accessed.
+        volume: string
+            Description of the volume.
+        """
+        self.key = key
+        self.volume = volume
+        super().__init__(f'access denied to {key!r} in {volume}')
+
+
+class StorageError(VolumeError, OSError):
+    """Any other failure of the storage backend while accessing a key."""
+
+    def __init__(self, key: str, volume: str, cause: BaseException):
+        """Initialize the error message.
+
+        Parameters
+        ----------
+        key: string
+            Key that was being accessed.
+        volume: string
+            Description of the volume.
+        cause: Exception
+            The backend's exception (kept as ``__cause__`` too).
+        """
+        self.key = key
+        self.volume = volume
+        super().__init__(f'storage error on {key!r} in {volume}: {type(cause).__name__}: {cause}')
+
+
+class InvalidConfigurationError(VolumeError, ValueError):
+    """A volume URL, document or option that cannot be used."""
+
+    def __init__(self, what: str, value: object, reason: str):
+        """Initialize the error message.
+
+        Parameters
+        ----------
+        what: string
+            Name of the configured thing (e.g. 'volume URL', 'document type').
+        value: object
+            The rejected value.
+        reason: string
+            Why it was rejected.
+        """
+        self.what = what
+        self.value = value
+        super().__init__(f'invalid {what} {value!r}: {reason}')

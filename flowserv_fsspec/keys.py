@@ -1,0 +1,126 @@
+"""Keys: validation and mapping between volume keys and filesystem paths.
+
+A *key* names a file or folder relative to the root of a storage volume. Keys
+are '/'-separated on every backend and operating system. This module is the
+only place where keys are checked and joined with a volume root, so that no
+operation can reach outside its volume.
+
+A valid key is a sequence of non-empty segments separated by '/'. A single
+trailing '/' (a folder written as ``'a/b/'``) is accepted and dropped. These
+are rejected:
+
+- absolute keys (leading '/') and '.' or '..' segments (they would escape or
+  alias the root);
+- empty segments (``'a//b'``), which object stores and file systems disagree on;
+- backslashes, NUL and other control characters;
+- the glob characters ``*``, ``?`` and ``[``: fsspec expands them in ``rm``,
+  ``copy``, ``get`` and ``put``, so a key containing them could act on other
+  files than the one it names.
+"""
+
+from typing import Optional
+
+from flowserv_fsspec.errors import InvalidKeyError
+
+
+SEP = '/'
+"""Separator of key segments on every backend."""
+
+GLOB_CHARS = frozenset('*?[')
+
+
+def normalize_key(key: Optional[str], allow_empty: bool = False) -> str:
+    """Validate a key and return its normal form.
+
+    Parameters
+    ----------
+    key: string
+        Key relative to a volume root.
+    allow_empty: bool, default=False
+        Accept None or '' as the key of the volume root (returned as '').
+
+    Returns
+    -------
+    string
+
+    Raises
+    ------
+    flowserv_fsspec.errors.InvalidKeyError
+    """
+    if key is None or key == '':
+        if allow_empty:
+            return ''
+        raise InvalidKeyError(key, 'a key naming a file must not be empty')
+    if not isinstance(key, str):
+        raise InvalidKeyError(key, f'keys are strings, got {type(key).__name__}')
+    if key.startswith(SEP):
+        raise InvalidKeyError(key, 'keys are relative to the volume root, not absolute')
+    for char in key:
+        if ord(char) < 32 or ord(char) == 127:
+            raise InvalidKeyError(key, f'control character {char!r} not allowed')
+        if char == '\\':
+            raise InvalidKeyError(key, "backslash not allowed; keys are '/'-separated")
+        if char in GLOB_CHARS:
+            raise InvalidKeyError(key, f'glob character {char!r} not allowed')
+    trimmed = key[:-1] if key.endswith(SEP) else key
+    for segment in trimmed.split(SEP):
+        if segment in ('', '.', '..'):
+            raise InvalidKeyError(
+                key, f'segment {segment!r} not allowed (empty, "." and ".." segments)'
+            )
+    return trimmed
+
+
+def join_key(*parts: Optional[str]) -> str:
+    """Join key parts with '/', skipping empty and None parts.
+
+    Parameters
+    ----------
+    parts: list of string
+        Keys or key fragments, each already valid.
+
+    Returns
+    -------
+    string
+    """
+    return SEP.join(p.strip(SEP) for p in parts if p)
+
+
+def key_to_path(root: str, key: str) -> str:
+    """Map a normalized key to a path of the volume's filesystem.
+
+    Parameters
+    ----------
+    root: string
+        Root path of the volume in the filesystem's own form (no protocol).
+    key: string
+        Normalized key ('' for the root itself).
+
+    Returns
+    -------
+    string
+    """
+    if not key:
+        return root
+    return root.rstrip(SEP) + SEP + key
+
+
+def path_to_key(root: str, path: str) -> Optional[str]:
+    """Map a filesystem path back to a key relative to the volume root.
+
+    Parameters
+    ----------
+    root: string
+        Root path of the volume in the filesystem's own form.
+    path: string
+        Path as returned by a listing of the filesystem.
+
+    Returns
+    -------
+    string or None
+        None when the path is not strictly below the root.
+    """
+    base = root.rstrip(SEP) + SEP
+    if not path.startswith(base) or len(path) == len(base):
+        return None
+    return path[len(base):]

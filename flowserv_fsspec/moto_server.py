@@ -1,0 +1,178 @@
+"""moto's S3 server on a loopback port, with counts of requests and bytes.
+
+Used by the ``demo`` command, the test suite and the benchmarks: a real S3
+HTTP endpoint on 127.0.0.1 with no cloud account. Needs the ``moto[server]``
+package (the ``demo`` and ``test`` extras install it).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional
+
+
+MOTO_CREDENTIALS = {'key': 'testing', 'secret': 'testing'}
+"""Credentials that moto accepts (it accepts any)."""
+
+
+class RequestCounter:
+    """WSGI middleware that counts requests by method and payload bytes.
+
+    ``bytes_in`` counts request bodies (uploads), ``bytes_out`` response
+    bodies (downloads).
+    """
+
+    def __init__(self, app: Callable):
+        """Wrap a WSGI application.
+
+        Parameters
+        ----------
+        app: callable
+            The WSGI application to count requests of.
+        """
+        self.app = app
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        """Set all counts to zero."""
+        with self.lock:
+            self.methods: Counter = Counter()
+            self.bytes_in = 0
+            self.bytes_out = 0
+
+    @property
+    def requests(self) -> int:
+        """Number of requests since the last reset."""
+        return sum(self.methods.values())
+
+    def snapshot(self) -> Dict[str, Any]:
+        """Get the counts as a dictionary.
+
+        Returns
+        -------
+        dict
+        """
+        with self.lock:
+            return {
+                'requests': sum(self.methods.values()), 'methods': dict(self.methods),
+                'bytes_in': self.bytes_in, 'bytes_out': self.bytes_out
+            }
+
+    def __call__(self, environ: Dict, start_response: Callable) -> Iterable[bytes]:
+        """Count the request, then serve it, counting response bytes."""
+        length = int(environ.get('CONTENT_LENGTH') or 0)
+        with self.lock:
+            self.methods[environ['REQUEST_METHOD']] += 1
+            self.bytes_in += length
+        return self._count_out(self.app(environ, start_response))
+
+    def _count_out(self, body: Iterable[bytes]) -> Iterator[bytes]:
+        try:
+            for chunk in body:
+                with self.lock:
+                    self.bytes_out += len(chunk)
+                yield chunk
+        finally:
+            close = getattr(body, 'close', None)
+            if close is not None:
+                close()
+
+
+class MotoS3Server:
+    """moto's S3 server in a background thread on 127.0.0.1 and a free port.
+
+    Use as a context manager, or call ``start()`` and ``stop()``.
+    """
+
+    def __init__(self, host: str = '127.0.0.1', port: int = 0):
+        """Set the address to listen on (port 0 picks a free port).
+
+        Parameters
+        ----------
+        host: string, default='127.0.0.1'
+            Loopback address to listen on.
+        port: int, default=0
+            TCP port; 0 picks a free one.
+        """
+        self.host = host
+        self.port = port
+        self.counter: Optional[RequestCounter] = None
+        self._server: Any = None
+        self._thread: Optional[threading.Thread] = None
+
+    @property
+    def endpoint_url(self) -> str:
+        """HTTP endpoint of the running server."""
+        return f'http://{self.host}:{self.port}'
+
+    def storage_options(self) -> Dict[str, Any]:
+        """Options for ``s3fs.S3FileSystem`` that reach this server.
+
+        Returns
+        -------
+        dict
+        """
+        return dict(MOTO_CREDENTIALS, endpoint_url=self.endpoint_url)
+
+    def start(self) -> MotoS3Server:
+        """Start the server and return it once it accepts connections.
+
+        Returns
+        -------
+        flowserv_fsspec.moto_server.MotoS3Server
+        """
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        class QuietHandler(MotoRequestHandler):
+            def log(self, *args: Any) -> None:
+                """Do not print a line per request."""
+
+        self.counter = RequestCounter(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(
+            self.host, self.port, self.counter, threaded=True, request_handler=QuietHandler
+        )
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop the server and wait for its thread to end."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def create_buckets(self, *names: str) -> List[str]:
+        """Create buckets on the server (volumes never create buckets).
+
+        Parameters
+        ----------
+        names: list of string
+            Bucket names.
+
+        Returns
+        -------
+        list of string
+        """
+        from s3fs import S3FileSystem
+        fs = S3FileSystem(skip_instance_cache=True, **self.storage_options())
+        for name in names:
+            fs.mkdir(name)
+        return list(names)
+
+    def __enter__(self) -> MotoS3Server:
+        return self.start()
+
+    def __exit__(self, *args: Any) -> None:
+        self.stop()

@@ -1,0 +1,438 @@
+"""The storage-volume contract, implemented once against any fsspec filesystem.
+
+:class:`FsspecVolume` maps keys to paths below a root (through
+:mod:`flowserv_fsspec.keys`), lists with one ``find`` call, reads through
+streamed ``fs.open`` handles and translates backend exceptions in one place
+(:func:`translate_errors`). Backend modules only build the filesystem and the
+serialized document.
+"""
+
+from __future__ import annotations
+
+import shutil
+from contextlib import contextmanager
+from typing import IO, Any, Dict, Iterator, List, Optional, Tuple, Type
+
+import fsspec
+from fsspec import AbstractFileSystem
+
+from flowserv_fsspec.base import IOHandle, StorageVolume
+from flowserv_fsspec.documents import FSSPEC_STORE, FsspecStore, read_args
+from flowserv_fsspec.errors import (
+    AccessDeniedError,
+    InvalidConfigurationError,
+    StorageError,
+    UnknownFileError,
+    VolumeError,
+    VolumeNotFoundError,
+)
+from flowserv_fsspec.keys import key_to_path, normalize_key, path_to_key
+
+
+COPY_CHUNK = 1024 * 1024
+"""Bytes moved per read/write when a file is streamed into a volume."""
+
+
+@contextmanager
+def translate_errors(
+    key: str, volume: str, missing: Type[VolumeError] = UnknownFileError
+) -> Iterator[None]:
+    """Translate backend exceptions raised inside the block into typed errors.
+
+    This is the one place where fsspec/backend exceptions enter the library.
+
+    Parameters
+    ----------
+    key: string
+        Key being accessed (named in the error message).
+    volume: string
+        Description of the volume (named in the error message).
+    missing: type, default=UnknownFileError
+        Error for ``FileNotFoundError``: a missing file when reading, a missing
+        container (:class:`VolumeNotFoundError`) when writing or listing.
+
+    Raises
+    ------
+    flowserv_fsspec.errors.VolumeError
+    """
+    try:
+        yield
+    except VolumeError:
+        raise
+    except FileNotFoundError as ex:
+        if missing is VolumeNotFoundError:
+            raise VolumeNotFoundError(volume, key) from ex
+        raise UnknownFileError(key, volume) from ex
+    except PermissionError as ex:
+        raise AccessDeniedError(key, volume) from ex
+    except OSError as ex:
+        raise StorageError(key, volume, ex) from ex
+
+
+class FsspecFile(IOHandle):
+    """Handle for a file of an fsspec filesystem.
+
+    ``open()`` streams through ``fs.open``; ``size()`` uses the size that a
+    listing already returned, or one metadata request, never a download.
+    """
+
+    def __init__(
+        self, fs: AbstractFileSystem, path: str, key: str, volume: str,
+        size: Optional[int] = None
+    ):
+        """Initialize the file handle.
+
+        Parameters
+        ----------
+        fs: fsspec.AbstractFileSystem
+            Filesystem that holds the file.
+        path: string
+            Full path of the file in the filesystem's own form.
+        key: string
+            Key of the file relative to its volume root (for error messages).
+        volume: string
+            Description of the volume (for error messages).
+        size: int, default=None
+            File size, when known from a listing.
+        """
+        self.fs = fs
+        self.path = path
+        self.key = key
+        self.volume = volume
+        self._size = size
+
+    def open(self) -> IO[bytes]:
+        """Open the file for streamed reading.
+
+        Returns
+        -------
+        typing.IO
+
+        Raises
+        ------
+        flowserv_fsspec.errors.UnknownFileError
+        """
+        with translate_errors(self.key, self.volume):
+            self.fs.invalidate_cache(self.path)
+            return self.fs.open(self.path, 'rb')
+
+    def size(self) -> int:
+        """Get size of the file in the number of bytes.
+
+        Returns
+        -------
+        int
+        """
+        if self._size is None:
+            with translate_errors(self.key, self.volume):
+                self.fs.invalidate_cache(self.path)
+                self._size = int(self.fs.size(self.path))
+        return self._size
+
+    def __repr__(self) -> str:
+        return f'<FsspecFile {self.key!r} in {self.volume}>'
+
+
+class FsspecVolume(StorageVolume):
+    """Storage volume for the files below a root path of an fsspec filesystem.
+
+    Every operation maps its key to a path below the root through
+    :mod:`flowserv_fsspec.keys`, so no key reaches outside the volume. Cached
+    listings of the filesystem are dropped before each access, so the volume
+    sees what other clients wrote or deleted.
+    """
+
+    has_directories: bool = True
+    """Whether the filesystem has real directories (object stores do not:
+    ``mkdir`` is a no-op there and never creates a bucket)."""
+
+    def __init__(
+        self, fs: AbstractFileSystem, root: str = '', identifier: Optional[str] = None
+    ):
+        """Initialize the filesystem and the root path.
+
+        Parameters
+        ----------
+        fs: fsspec.AbstractFileSystem
+            Filesystem that holds the volume's files.
+        root: string, default=''
+            Root path of the volume in the filesystem (with or without
+            protocol).
+        identifier: string, default=None
+            Unique volume identifier.
+        """
+        super().__init__(identifier=identifier)
+        self.fs = fs
+        self.root = fs._strip_protocol(root)
+
+    # -- Paths ----------------------------------------------------------------
+
+    def _resolve(self, key: Optional[str], allow_empty: bool = False) -> Tuple[str, str]:
+        """Validate a key, map it to its path and drop cached listings of it.
+
+        Returns the normalized key and the path.
+        """
+        key = normalize_key(key, allow_empty=allow_empty)
+        path = key_to_path(self.root, key)
+        self.fs.invalidate_cache(path)
+        return key, path
+
+    def _find(self, path: str, key: str) -> Dict[str, Dict]:
+        """List the files at or below a path, with their details, in one call."""
+        with translate_errors(key, self.describe(), missing=VolumeNotFoundError):
+            found = self.fs.find(path, withdirs=False, detail=True)
+        return found
+
+    def _handle(self, path: str, key: str, size: Optional[int]) -> FsspecFile:
+        """Build the handle for a file (hook for backends with their own handle)."""
+        return FsspecFile(self.fs, path, key, self.describe(), size=size)
+
+    @property
+    def url(self) -> str:
+        """URL of the volume root (protocol and path, no credentials)."""
+        return self.fs.unstrip_protocol(self.root)
+
+    # -- Contract -------------------------------------------------------------
+
+    def close(self) -> None:
+        """Fsspec filesystems hold no resources that need closing per volume."""
+
+    def delete(self, key: str) -> None:
+        """Delete the file or the folder (with everything below it) at the key.
+
+        Siblings that merely share a prefix with the key are kept. A missing
+        key is not an error.
+
+        Parameters
+        ----------
+        key: str
+            Path to a file or folder in the storage volume.
+        """
+        key, path = self._resolve(key)
+        self._remove(path, key)
+
+    def _remove(self, path: str, key: str) -> None:
+        try:
+            with translate_errors(key, self.describe()):
+                self.fs.rm(path, recursive=True)
+        except UnknownFileError:
+            pass
+
+    def describe(self) -> str:
+        """Get short descriptive string about the storage volume for display
+        purposes.
+
+        Returns
+        -------
+        str
+        """
+        return f'fsspec volume at {self.url}'
+
+    def erase(self) -> None:
+        """Erase the storage volume base directory and all its contents.
+
+        The top of a filesystem's namespace (a bucket, '/') is emptied but not
+        removed: volumes neither create nor delete buckets.
+        """
+        self.fs.invalidate_cache(self.root)
+        if self.fs._parent(self.root):
+            self._remove(self.root, '')
+            return
+        with translate_errors('', self.describe(), missing=VolumeNotFoundError):
+            children = self.fs.ls(self.root, detail=False)
+        for child in children:
+            self._remove(child, path_to_key(self.root, child) or '')
+
+    @classmethod
+    def from_dict(cls, doc: Dict) -> StorageVolume:
+        """Get a volume instance from its dictionary serialization.
+
+        Parameters
+        ----------
+        doc: dict
+            Dictionary serialization as returned by the ``to_dict()`` method.
+
+        Returns
+        -------
+        flowserv_fsspec.volume.FsspecVolume
+        """
+        args = read_args(doc, FSSPEC_STORE, required=('url',))
+        return cls.from_url(args['url'], identifier=doc.get('id'))
+
+    @classmethod
+    def from_url(
+        cls, url: str, identifier: Optional[str] = None, **storage_options: Any
+    ) -> FsspecVolume:
+        """Get a volume for the root named by an fsspec URL.
+
+        Parameters
+        ----------
+        url: string
+            URL of the volume root, e.g. ``memory://runs``.
+        identifier: string, default=None
+            Unique volume identifier.
+        storage_options: dict
+            Options for the fsspec filesystem (never serialized).
+
+        Returns
+        -------
+        flowserv_fsspec.volume.FsspecVolume
+
+        Raises
+        ------
+        flowserv_fsspec.errors.InvalidConfigurationError
+        """
+        protocol = fsspec.core.split_protocol(url)[0] or 'file'
+        try:
+            fs_class = fsspec.get_filesystem_class(protocol)
+            fs = fs_class(**storage_options)
+        except (ImportError, ValueError, TypeError) as ex:
+            raise InvalidConfigurationError('volume URL', url, str(ex)) from ex
+        return cls(fs, root=url, identifier=identifier)
+
+    def get_store_for_folder(self, key: str, identifier: Optional[str] = None) -> StorageVolume:
+        """Get storage volume for a sub-folder of the given volume.
+
+        Parameters
+        ----------
+        key: string
+            Relative path to sub-folder; the returned volume's root is this
+            volume's root joined with the key.
+        identifier: string, default=None
+            Unique volume identifier.
+
+        Returns
+        -------
+        flowserv_fsspec.volume.FsspecVolume
+        """
+        key, path = self._resolve(key)
+        return self._folder_volume(key, path, identifier)
+
+    def _folder_volume(self, key: str, path: str, identifier: Optional[str]) -> FsspecVolume:
+        """Build the volume for a validated sub-folder (hook for backends)."""
+        return FsspecVolume(self.fs, root=path, identifier=identifier)
+
+    def load(self, key: str) -> IOHandle:
+        """Load a file object at the source path of this volume store.
+
+        Checks that the file exists with one metadata request, whose size the
+        handle keeps.
+
+        Parameters
+        ----------
+        key: str
+            Path to a file object in the storage volume.
+
+        Returns
+        -------
+        flowserv_fsspec.volume.FsspecFile
+
+        Raises
+        ------
+        flowserv_fsspec.errors.UnknownFileError
+        """
+        key, path = self._resolve(key)
+        with translate_errors(key, self.describe()):
+            info = self.fs.info(path)
+        if info.get('type') != 'file':
+            raise UnknownFileError(key, self.describe())
+        return self._handle(path, key, info.get('size'))
+
+    def mkdir(self, path: str) -> None:
+        """Create the directory with the given (relative) path and all of its
+        parent directories.
+
+        Does not raise an error if the directory exists. Object stores have no
+        directories: there it does nothing (and never creates a bucket).
+
+        Parameters
+        ----------
+        path: string
+            Relative path to a directory in the storage volume.
+        """
+        key, dirpath = self._resolve(path)
+        if self.has_directories:
+            with translate_errors(key, self.describe(), missing=VolumeNotFoundError):
+                self.fs.makedirs(dirpath, exist_ok=True)
+
+    def query(self, filter: str) -> List[str]:
+        """Get the keys of the files whose key starts with the given prefix.
+
+        Lists only the folder that holds the prefix's last segment.
+
+        Parameters
+        ----------
+        filter: str
+            Prefix of file keys, relative to the volume root.
+
+        Returns
+        -------
+        list of string
+        """
+        prefix = normalize_key(filter, allow_empty=True)
+        if prefix and filter.endswith('/'):
+            prefix += '/'
+        folder = prefix.rpartition('/')[0]
+        return [key for key, _ in self.walk(folder) if key.startswith(prefix)]
+
+    def store(self, file: IOHandle, dst: str) -> None:
+        """Store a given file object at the destination path of this volume
+        store, streaming it in chunks.
+
+        Parameters
+        ----------
+        file: flowserv_fsspec.base.IOHandle
+            File-like object that is being stored.
+        dst: str
+            Destination path for the stored object.
+        """
+        key, path = self._resolve(dst)
+        with translate_errors(key, self.describe(), missing=VolumeNotFoundError):
+            if self.has_directories:
+                self.fs.makedirs(self.fs._parent(path), exist_ok=True)
+            with file.open() as src, self.fs.open(path, 'wb') as out:
+                shutil.copyfileobj(src, out, COPY_CHUNK)
+
+    def to_dict(self) -> Dict:
+        """Get dictionary serialization for the storage volume.
+
+        The document names the volume by URL; storage options (which may hold
+        credentials) are not serialized.
+
+        Returns
+        -------
+        dict
+        """
+        return FsspecStore(url=self.url, identifier=self.identifier)
+
+    def walk(self, src: Optional[str]) -> List[Tuple[str, IOHandle]]:
+        """Get list of all files at the given source path, sorted by key.
+
+        A file gives a single entry whose key equals ``src``; a folder gives all
+        files below it; None or '' gives every file of the volume. One listing
+        call; each handle carries the size from the listing.
+
+        Parameters
+        ----------
+        src: str
+            Source path specifying a file or folder.
+
+        Returns
+        -------
+        list of tuples (str, flowserv_fsspec.base.IOHandle)
+        """
+        key, path = self._resolve(src, allow_empty=True)
+        result = list()
+        for name, info in self._find(path, key).items():
+            name = self.fs._strip_protocol(name)
+            if name == path and key:
+                filekey = key
+            else:
+                filekey = path_to_key(self.root, name)
+                if filekey is None or (key and not filekey.startswith(key + '/')):
+                    continue
+            result.append((filekey, self._handle(name, filekey, info.get('size'))))
+        return sorted(result, key=lambda item: item[0])
+
+    def __repr__(self) -> str:
+        return f'<{type(self).__name__} {self.url} id={self.identifier}>'
