@@ -2,4 +2,5 @@
 
 from setuptools import setup
 
+
 setup()
