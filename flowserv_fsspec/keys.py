@@ -120,7 +120,7 @@ def path_to_key(root: str, path: str) -> Optional[str]:
     string or None
         None when the path is not strictly below the root.
     """
-    base = root.rstrip(SEP) + SEP
-    if not path.startswith(base) or len(path) == len(base):
+    base = root.rstrip(SEP) + SEP if root.strip(SEP) else ''
+    if not path.startswith(base):
         return None
-    return path[len(base):]
+    return path[len(base):].lstrip(SEP) or None
