@@ -7,7 +7,13 @@ import pytest
 from helpers import files_of, put
 
 from flowserv_fsspec import (
-    FsspecStore, FsspecVolume, LocalVolume, S3Volume, Volume, from_url, register
+    FsspecStore,
+    FsspecVolume,
+    LocalVolume,
+    S3Volume,
+    Volume,
+    from_url,
+    register,
 )
 from flowserv_fsspec.errors import InvalidConfigurationError
 

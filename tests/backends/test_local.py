@@ -10,7 +10,8 @@ from flowserv_fsspec import FS_STORE, FStore, LocalVolume, Volume, from_url
 
 
 def test_document_is_byte_identical_to_flowserv(tmp_path):
-    assert json.dumps(FStore(str(tmp_path), 'v1')) == json.dumps(FlowservFStore(str(tmp_path), 'v1'))
+    ours, theirs = FStore(str(tmp_path), 'v1'), FlowservFStore(str(tmp_path), 'v1')
+    assert json.dumps(ours) == json.dumps(theirs)
     assert FS_STORE == 'fs'
 
 
