@@ -184,8 +184,7 @@ class FsspecVolume(StorageVolume):
     def _find(self, path: str, key: str) -> Dict[str, Dict]:
         """List the files at or below a path, with their details, in one call."""
         with translate_errors(key, self.describe(), missing=VolumeNotFoundError):
-            found = self.fs.find(path, withdirs=False, detail=True)
-        return found
+            return self.fs.find(path, withdirs=False, detail=True)
 
     def _handle(self, path: str, key: str, size: Optional[int]) -> FsspecFile:
         """Build the handle for a file (hook for backends with their own handle)."""

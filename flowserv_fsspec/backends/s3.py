@@ -95,6 +95,10 @@ class S3Volume(FsspecVolume):
             raise InvalidConfigurationError('S3 bucket', bucket_id, 'expected a bucket name')
         self.bucket_id = bucket_id
         self.prefix = prefix
+        if fs is not None and storage_options:
+            raise InvalidConfigurationError(
+                'S3 volume options', sorted(storage_options), 'give storage_options or fs, not both'
+            )
         if fs is None:
             # Listings are not cached: other workers write to the same bucket.
             fs = S3FileSystem(use_listings_cache=False, **(storage_options or {}))
