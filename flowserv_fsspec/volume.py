@@ -198,7 +198,7 @@ class FsspecVolume(StorageVolume):
     # -- Contract -------------------------------------------------------------
 
     def close(self) -> None:
-        """Fsspec filesystems hold no resources that need closing per volume."""
+        """Release nothing: fsspec filesystems hold no per-volume resources."""
 
     def delete(self, key: str) -> None:
         """Delete the file or the folder (with everything below it) at the key.
@@ -234,8 +234,8 @@ class FsspecVolume(StorageVolume):
     def erase(self) -> None:
         """Erase the storage volume base directory and all its contents.
 
-        The top of a filesystem's namespace (a bucket, '/') is emptied but not
-        removed: volumes neither create nor delete buckets.
+        A root at the top of the filesystem's namespace (a bucket) is emptied
+        but not removed: volumes neither create nor delete buckets.
         """
         self.fs.invalidate_cache(self.root)
         if self.fs._parent(self.root):
