@@ -120,6 +120,26 @@ class StorageError(VolumeError, OSError):
         super().__init__(f'storage error on {key!r} in {volume}: {type(cause).__name__}: {cause}')
 
 
+class UnsupportedOperationError(VolumeError, NotImplementedError):
+    """The filesystem cannot do what was asked (e.g. write to a read-only one)."""
+
+    def __init__(self, key: str, volume: str):
+        """Initialize the error message.
+
+        Parameters
+        ----------
+        key: string
+            Key that was being accessed.
+        volume: string
+            Description of the volume.
+        """
+        self.key = key
+        self.volume = volume
+        super().__init__(
+            f'operation on {key!r} not supported by {volume} (read-only filesystem?)'
+        )
+
+
 class InvalidConfigurationError(VolumeError, ValueError):
     """A volume URL, document or option that cannot be used."""
 
@@ -138,3 +158,25 @@ class InvalidConfigurationError(VolumeError, ValueError):
         self.what = what
         self.value = value
         super().__init__(f'invalid {what} {value!r}: {reason}')
+
+
+class MissingExtraError(InvalidConfigurationError):
+    """A backend whose Python package is not installed."""
+
+    def __init__(self, backend: str, module: str, extra: str):
+        """Initialize the error message.
+
+        Parameters
+        ----------
+        backend: string
+            Name of the backend (e.g. 'gs://').
+        module: string
+            The missing Python module.
+        extra: string
+            Name of the package extra that installs it.
+        """
+        self.extra = extra
+        super().__init__(
+            'backend', backend,
+            f"needs the {module!r} package: pip install 'flowserv-fsspec[{extra}]'"
+        )

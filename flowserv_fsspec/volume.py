@@ -23,6 +23,7 @@ from flowserv_fsspec.errors import (
     InvalidConfigurationError,
     StorageError,
     UnknownFileError,
+    UnsupportedOperationError,
     VolumeError,
     VolumeNotFoundError,
 )
@@ -63,14 +64,20 @@ def translate_errors(
         yield
     except VolumeError:
         raise
-    except FileNotFoundError as ex:
-        if missing is VolumeNotFoundError:
-            raise VolumeNotFoundError(volume, key) from ex
-        raise UnknownFileError(key, volume) from ex
-    except PermissionError as ex:
-        raise AccessDeniedError(key, volume) from ex
-    except OSError as ex:
-        raise StorageError(key, volume, ex) from ex
+    except NotImplementedError as ex:
+        raise UnsupportedOperationError(key, volume) from ex
+    except Exception as ex:
+        # HTTP client errors that are no OSError (e.g. azure.core's) carry a status.
+        status = getattr(ex, 'status_code', None)
+        if isinstance(ex, FileNotFoundError) or status == 404:
+            if missing is VolumeNotFoundError:
+                raise VolumeNotFoundError(volume, key) from ex
+            raise UnknownFileError(key, volume) from ex
+        if isinstance(ex, PermissionError) or status in (401, 403):
+            raise AccessDeniedError(key, volume) from ex
+        if isinstance(ex, OSError) or status is not None:
+            raise StorageError(key, volume, ex) from ex
+        raise
 
 
 class FsspecFile(IOHandle):
@@ -238,13 +245,19 @@ class FsspecVolume(StorageVolume):
         but not removed: volumes neither create nor delete buckets.
         """
         self.fs.invalidate_cache(self.root)
-        if self.fs._parent(self.root):
+        if not self._keeps_root():
             self._remove(self.root, '')
             return
         with translate_errors('', self.describe(), missing=VolumeNotFoundError):
             children = self.fs.ls(self.root, detail=False)
         for child in children:
             self._remove(child, path_to_key(self.root, child) or '')
+
+    def _keeps_root(self) -> bool:
+        """Whether ``erase()`` empties the root instead of removing it: true for
+        the top of the filesystem (hook for bucket volumes).
+        """
+        return not self.root.strip('/')
 
     @classmethod
     def from_dict(cls, doc: Dict) -> StorageVolume:

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
-import fsspec
-from s3fs import S3FileSystem
+from fsspec import AbstractFileSystem
 
-from flowserv_fsspec.documents import make_doc, read_args
-from flowserv_fsspec.errors import InvalidConfigurationError
-from flowserv_fsspec.keys import join_key, normalize_key
-from flowserv_fsspec.volume import FsspecFile, FsspecVolume
+from flowserv_fsspec.backends import import_backend
+from flowserv_fsspec.backends.bucket import BucketVolume
+from flowserv_fsspec.documents import make_doc
+from flowserv_fsspec.volume import FsspecFile
 
 
 S3_STORE = 's3'
@@ -64,15 +63,16 @@ class S3File(FsspecFile):
         )
 
 
-class S3Volume(FsspecVolume):
+class S3Volume(BucketVolume):
     """Implementation of the bucket interface for AWS S3 buckets."""
 
-    has_directories = False
+    doc_type = S3_STORE
+    kind = 'AWS S3 storage bucket'
 
     def __init__(
         self, bucket_id: str, prefix: Optional[str] = None, identifier: Optional[str] = None,
         *, storage_options: Optional[Dict[str, Any]] = None,
-        fs: Optional[S3FileSystem] = None
+        fs: Optional[AbstractFileSystem] = None
     ):
         """Initialize the storage bucket.
 
@@ -91,85 +91,24 @@ class S3Volume(FsspecVolume):
         fs: s3fs.S3FileSystem, default=None
             A ready filesystem to use instead of building one.
         """
-        if not bucket_id or not isinstance(bucket_id, str) or '/' in bucket_id:
-            raise InvalidConfigurationError('S3 bucket', bucket_id, 'expected a bucket name')
         self.bucket_id = bucket_id
-        self.prefix = prefix
-        if fs is not None and storage_options:
-            raise InvalidConfigurationError(
-                'S3 volume options', sorted(storage_options), 'give storage_options or fs, not both'
-            )
-        if fs is None:
-            # Listings are not cached: other workers write to the same bucket.
-            fs = S3FileSystem(use_listings_cache=False, **(storage_options or {}))
-        root = join_key(bucket_id, normalize_key(prefix, allow_empty=True))
-        super().__init__(fs, root=root, identifier=identifier)
-
-    def describe(self) -> str:
-        """Get short descriptive string about the storage volume for display
-        purposes.
-
-        Returns
-        -------
-        str
-        """
-        return f'AWS S3 storage bucket {self.url}'
+        super().__init__(bucket_id, prefix, identifier, storage_options=storage_options, fs=fs)
 
     @classmethod
-    def from_dict(cls, doc: Dict) -> S3Volume:
-        """Get S3 bucket storage volume instance from dictionary serialization.
+    def make_fs(cls, options: Dict[str, Any]) -> AbstractFileSystem:
+        """Build an ``s3fs.S3FileSystem`` that caches no listings.
 
         Parameters
         ----------
-        doc: dict
-            Dictionary serialization as returned by the ``to_dict()`` method.
+        options: dict
+            Options for ``s3fs.S3FileSystem``.
 
         Returns
         -------
-        flowserv_fsspec.backends.s3.S3Volume
+        s3fs.S3FileSystem
         """
-        args = read_args(doc, S3_STORE, required=('bucket',))
-        return cls(bucket_id=args['bucket'], prefix=args.get('prefix'), identifier=doc.get('id'))
-
-    @classmethod
-    def from_url(
-        cls, url: str, identifier: Optional[str] = None, **storage_options: Any
-    ) -> S3Volume:
-        """Get a volume for ``s3://bucket/prefix``.
-
-        Parameters
-        ----------
-        url: string
-            ``s3://bucket`` or ``s3://bucket/prefix``.
-        identifier: string, default=None
-            Unique volume identifier.
-        storage_options: dict
-            Options for ``s3fs.S3FileSystem`` (never serialized).
-
-        Returns
-        -------
-        flowserv_fsspec.backends.s3.S3Volume
-        """
-        bucket, _, prefix = fsspec.core.split_protocol(url)[1].strip('/').partition('/')
-        return cls(
-            bucket_id=bucket, prefix=prefix or None, identifier=identifier,
-            storage_options=storage_options
-        )
-
-    def _folder_volume(self, key: str, path: str, identifier: Optional[str]) -> S3Volume:
-        return S3Volume(
-            bucket_id=self.bucket_id, prefix=join_key(self.prefix, key), identifier=identifier,
-            fs=self.fs
-        )
+        s3fs = import_backend('s3fs', 's3://', 's3')
+        return s3fs.S3FileSystem(use_listings_cache=False, **options)
 
     def _handle(self, path: str, key: str, size: Optional[int]) -> S3File:
         return S3File(self, path.split('/', 1)[1], size=size)
-
-    def to_dict(self) -> Dict:
-        """Get dictionary serialization for the storage volume.
-
-        Returns
-        -------
-        dict
-        """
-        return S3Bucket(bucket=self.bucket_id, prefix=self.prefix, identifier=self.identifier)

@@ -1,0 +1,151 @@
+"""Volumes below a prefix of a bucket (or container) of an object store.
+
+What S3, Google Cloud Storage and Azure Blob volumes share: a root made of
+bucket + prefix, no directories (``mkdir`` never creates a bucket), a bucket
+that must exist (listing an empty root checks it), ``erase()`` that empties
+but keeps a bucket, and the flowserv document ``{bucket, prefix}``. Each
+backend module only names its filesystem, document type and signature.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+import fsspec
+from fsspec import AbstractFileSystem
+
+from flowserv_fsspec.documents import make_doc, read_args
+from flowserv_fsspec.errors import InvalidConfigurationError, VolumeNotFoundError
+from flowserv_fsspec.keys import join_key, normalize_key
+from flowserv_fsspec.volume import FsspecVolume
+
+
+class BucketVolume(FsspecVolume):
+    """Storage volume for the objects below a prefix of a bucket."""
+
+    has_directories = False
+    doc_type: str = ''
+    """Type of the flowserv document."""
+    bucket_arg: str = 'bucket'
+    """Name of the bucket argument in the document."""
+    kind: str = 'bucket'
+    """What the volume is, for ``describe()``."""
+
+    def __init__(
+        self, bucket: str, prefix: Optional[str] = None, identifier: Optional[str] = None,
+        *, storage_options: Optional[Dict[str, Any]] = None,
+        fs: Optional[AbstractFileSystem] = None
+    ):
+        """Initialize the bucket, the prefix and the filesystem.
+
+        Parameters
+        ----------
+        bucket: string
+            Bucket (or container) name.
+        prefix: string, default=None
+            Key-prefix for all files.
+        identifier: string, default=None
+            Unique volume identifier.
+        storage_options: dict, default=None
+            Options for the backend's fsspec filesystem; never serialized.
+        fs: fsspec.AbstractFileSystem, default=None
+            A ready filesystem to use instead of building one.
+        """
+        if not bucket or not isinstance(bucket, str) or '/' in bucket:
+            raise InvalidConfigurationError(self.kind, bucket, 'expected a bucket name')
+        if fs is not None and storage_options:
+            raise InvalidConfigurationError(
+                'volume options', sorted(storage_options), 'give storage_options or fs, not both'
+            )
+        self.bucket = bucket
+        self.prefix = prefix
+        if fs is None:
+            fs = self.make_fs(dict(storage_options or {}))
+        root = join_key(bucket, normalize_key(prefix, allow_empty=True))
+        super().__init__(fs, root=root, identifier=identifier)
+
+    @classmethod
+    def make_fs(cls, options: Dict[str, Any]) -> AbstractFileSystem:
+        """Build the backend's filesystem; listings must not be cached.
+
+        Parameters
+        ----------
+        options: dict
+            Storage options given by the caller.
+
+        Returns
+        -------
+        fsspec.AbstractFileSystem
+        """
+        raise NotImplementedError()  # pragma: no cover
+
+    def describe(self) -> str:
+        """Get short descriptive string about the storage volume for display
+        purposes.
+
+        Returns
+        -------
+        str
+        """
+        return f'{self.kind} {self.url}'
+
+    @classmethod
+    def from_dict(cls, doc: Dict) -> BucketVolume:
+        """Get a volume instance from its dictionary serialization.
+
+        Parameters
+        ----------
+        doc: dict
+            Dictionary serialization as returned by the ``to_dict()`` method.
+
+        Returns
+        -------
+        flowserv_fsspec.backends.bucket.BucketVolume
+        """
+        args = read_args(doc, cls.doc_type, required=(cls.bucket_arg,))
+        return cls(args[cls.bucket_arg], args.get('prefix'), doc.get('id'))
+
+    @classmethod
+    def from_url(
+        cls, url: str, identifier: Optional[str] = None, **storage_options: Any
+    ) -> BucketVolume:
+        """Get a volume for ``protocol://bucket/prefix``.
+
+        Parameters
+        ----------
+        url: string
+            URL of the bucket, with an optional prefix.
+        identifier: string, default=None
+            Unique volume identifier.
+        storage_options: dict
+            Options for the backend's filesystem (never serialized).
+
+        Returns
+        -------
+        flowserv_fsspec.backends.bucket.BucketVolume
+        """
+        bucket, _, prefix = fsspec.core.split_protocol(url)[1].strip('/').partition('/')
+        return cls(bucket, prefix or None, identifier, storage_options=storage_options)
+
+    def _find(self, path: str, key: str) -> Dict[str, Dict]:
+        found = super()._find(path, key)
+        if not found and not self.fs.exists(self.bucket):
+            raise VolumeNotFoundError(self.describe(), key)
+        return found
+
+    def _folder_volume(self, key: str, path: str, identifier: Optional[str]) -> BucketVolume:
+        return type(self)(self.bucket, join_key(self.prefix, key), identifier, fs=self.fs)
+
+    def _keeps_root(self) -> bool:
+        return not self.prefix
+
+    def to_dict(self) -> Dict:
+        """Get dictionary serialization for the storage volume.
+
+        Returns
+        -------
+        dict
+        """
+        return make_doc(
+            self.doc_type, self.identifier, **{self.bucket_arg: self.bucket, 'prefix': self.prefix}
+        )
