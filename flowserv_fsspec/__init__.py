@@ -7,8 +7,12 @@ and each backend's volume and document helper. Errors live in
 :mod:`flowserv_fsspec.errors`.
 """
 
+from flowserv_fsspec.backends.azure import AZURE_STORE, AzureContainer, AzureVolume
+from flowserv_fsspec.backends.gcs import GC_STORE, GCBucket, GCVolume
 from flowserv_fsspec.backends.local import FS_STORE, FStore, LocalVolume
 from flowserv_fsspec.backends.s3 import S3_STORE, S3Bucket, S3File, S3Volume
+from flowserv_fsspec.backends.sftp import SFTP_STORE, Sftp, SftpVolume
+from flowserv_fsspec.backends.webdav import WEBDAV_STORE, WebDav, WebdavVolume
 from flowserv_fsspec.base import IOBuffer, IOHandle, StorageVolume
 from flowserv_fsspec.documents import FSSPEC_STORE, FsspecStore
 from flowserv_fsspec.registry import Volume, from_url, register
@@ -19,7 +23,9 @@ from flowserv_fsspec.volume import FsspecFile, FsspecVolume
 __version__ = '0.1.0'
 
 __all__ = [
-    'FSSPEC_STORE', 'FS_STORE', 'FStore', 'FsspecFile', 'FsspecStore', 'FsspecVolume',
+    'AZURE_STORE', 'AzureContainer', 'AzureVolume', 'FSSPEC_STORE', 'FS_STORE', 'FStore',
+    'FsspecFile', 'FsspecStore', 'FsspecVolume', 'GCBucket', 'GCVolume', 'GC_STORE',
     'IOBuffer', 'IOHandle', 'LocalVolume', 'S3Bucket', 'S3File', 'S3Volume', 'S3_STORE',
-    'StorageVolume', 'Volume', 'copy_files', 'from_url', 'register', '__version__',
+    'SFTP_STORE', 'Sftp', 'SftpVolume', 'StorageVolume', 'Volume', 'WEBDAV_STORE', 'WebDav',
+    'WebdavVolume', 'copy_files', 'from_url', 'register', '__version__',
 ]

@@ -10,8 +10,12 @@ from typing import Any, Dict, Iterable, Optional, Type
 
 import fsspec
 
+from flowserv_fsspec.backends.azure import AZURE_STORE, AzureVolume
+from flowserv_fsspec.backends.gcs import GC_STORE, GCVolume
 from flowserv_fsspec.backends.local import FS_STORE, LocalVolume
 from flowserv_fsspec.backends.s3 import S3_STORE, S3Volume
+from flowserv_fsspec.backends.sftp import SFTP_STORE, SftpVolume
+from flowserv_fsspec.backends.webdav import WEBDAV_STORE, WebdavVolume
 from flowserv_fsspec.base import StorageVolume
 from flowserv_fsspec.documents import FSSPEC_STORE
 from flowserv_fsspec.errors import InvalidConfigurationError
@@ -109,3 +113,7 @@ def Volume(doc: Dict) -> StorageVolume:
 register(FsspecVolume, doc_type=FSSPEC_STORE)
 register(LocalVolume, protocols=('file', 'local'), doc_type=FS_STORE)
 register(S3Volume, protocols=('s3', 's3a'), doc_type=S3_STORE)
+register(GCVolume, protocols=('gs', 'gcs'), doc_type=GC_STORE)
+register(AzureVolume, protocols=('az', 'abfs', 'abfss'), doc_type=AZURE_STORE)
+register(SftpVolume, protocols=('sftp', 'ssh'), doc_type=SFTP_STORE)
+register(WebdavVolume, protocols=('webdav', 'dav', 'webdavs', 'davs'), doc_type=WEBDAV_STORE)

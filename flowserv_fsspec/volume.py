@@ -191,7 +191,9 @@ class FsspecVolume(StorageVolume):
     def _find(self, path: str, key: str) -> Dict[str, Dict]:
         """List the files at or below a path, with their details, in one call."""
         with translate_errors(key, self.describe(), missing=VolumeNotFoundError):
-            return self.fs.find(path, withdirs=False, detail=True)
+            found = self.fs.find(path, withdirs=False, detail=True)
+        # adlfs answers a list of names, without details, for a single file.
+        return found if isinstance(found, dict) else {name: {} for name in found}
 
     def _handle(self, path: str, key: str, size: Optional[int]) -> FsspecFile:
         """Build the handle for a file (hook for backends with their own handle)."""

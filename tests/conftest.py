@@ -1,18 +1,32 @@
-"""Shared fixtures: a moto S3 server on 127.0.0.1 for the whole session, and
+"""Shared fixtures: one local server per backend for the whole session (moto
+S3, fake-gcs-server, Azurite, an asyncssh SFTP server, WsgiDAV), each on
+127.0.0.1 with the standard environment of its client pointing at it, and
 one fresh, empty volume per test on every backend of the contract suite."""
 
 import uuid
-from typing import Callable, Iterator
+from typing import Callable, Iterator, List
 
 import fsspec
 import pytest
 from s3fs import S3FileSystem
+from servers.azurite import AzuriteServer, azurite_binary, free_port
+from servers.sftp import SftpServer
+from servers.webdav import WebdavServer
 
-from flowserv_fsspec import FsspecVolume, LocalVolume, S3Volume
+from flowserv_fsspec import (
+    AzureVolume,
+    FsspecVolume,
+    GCVolume,
+    LocalVolume,
+    S3Volume,
+    SftpVolume,
+    WebdavVolume,
+)
 from flowserv_fsspec.moto_server import MotoS3Server
 
 
-BACKENDS = ['memory', 'local', 's3']
+BACKENDS = ['memory', 'local', 's3', 'gcs', 'azure', 'sftp', 'webdav']
+NOT_TESTED: List[str] = []
 
 
 @pytest.fixture(scope='session')
@@ -52,14 +66,25 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def make_volume(request: pytest.FixtureRequest, tmp_path) -> Callable[[str], FsspecVolume]:
     """Factory of fresh, empty volumes, each rooted below a folder/prefix:
-    ``make_volume(backend)``."""
+    ``make_volume(backend)``. Volumes are built from the environment alone,
+    as a configured worker would build them."""
     def make(backend: str) -> FsspecVolume:
         name = uuid.uuid4().hex
         if backend == 'memory':
             return FsspecVolume(fsspec.filesystem('memory'), root=f'/{name}/vol')
         if backend == 'local':
             return LocalVolume(basedir=str(tmp_path / name / 'vol'))
-        return S3Volume(request.getfixturevalue('bucket'), prefix=f'{name}/vol')
+        if backend == 's3':
+            return S3Volume(request.getfixturevalue('bucket'), prefix=f'{name}/vol')
+        if backend == 'gcs':
+            return GCVolume(request.getfixturevalue('gcs_bucket'), prefix=f'{name}/vol')
+        if backend == 'azure':
+            return AzureVolume(request.getfixturevalue('azure_container'), prefix=f'{name}/vol')
+        if backend == 'sftp':
+            server = request.getfixturevalue('sftp_server')
+            return SftpVolume(f'/{name}/vol', '127.0.0.1', port=server.port)
+        server = request.getfixturevalue('webdav_server')
+        return WebdavVolume(server.url, f'{name}/vol')
     return make
 
 
@@ -70,21 +95,104 @@ def volume(backend: str, make_volume: Callable[[str], FsspecVolume]) -> FsspecVo
 
 
 @pytest.fixture
-def outside(volume: FsspecVolume, backend: str, request: pytest.FixtureRequest) -> Callable:
-    """Write bytes at a path of the volume's filesystem, next to or below the
-    volume root, through another client (not the volume): ``outside(rel, data)``
-    with ``rel`` relative to the parent of the root."""
+def outside(volume: FsspecVolume) -> Callable:
+    """Write bytes next to or below the volume root through another client of
+    the same server (not the volume): ``outside(rel, data)``, with ``rel``
+    relative to the parent of the root."""
+    fs = type(volume.fs)(
+        *volume.fs.storage_args, skip_instance_cache=True, **volume.fs.storage_options
+    )
     parent = volume.fs._parent(volume.root)
-    if backend == 's3':
-        fs = request.getfixturevalue('s3_client')
-    elif backend == 'local':
-        fs = fsspec.filesystem('file', auto_mkdir=True)
-    else:
-        fs = volume.fs
 
     def write(rel: str, data: bytes) -> None:
-        fs.pipe_file(f'{parent}/{rel}', data)
+        path = f'{parent}/{rel}'
+        if volume.has_directories:
+            fs.makedirs(fs._parent(path), exist_ok=True)
+        fs.pipe_file(path, data)
 
     write.fs = fs
     write.parent = parent
     return write
+
+
+# -- Servers other than S3 ------------------------------------------------------
+
+@pytest.fixture(scope='session')
+def gcs_server() -> Iterator[str]:
+    """gcp-storage-emulator's HTTP server on 127.0.0.1 (in memory); gcsfs finds
+    it through STORAGE_EMULATOR_HOST."""
+    from gcp_storage_emulator.server import create_server
+    port = free_port()
+    server = create_server('127.0.0.1', port, in_memory=True)
+    server.start()
+    url = f'http://127.0.0.1:{port}'
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv('STORAGE_EMULATOR_HOST', url)
+            mp.setenv('GOOGLE_CLOUD_PROJECT', 'test-project')
+            mp.setenv('NO_GCE_CHECK', 'True')
+            yield url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def gcs_bucket(gcs_server: str) -> str:
+    """A new, empty GCS bucket on the emulator."""
+    from gcsfs.core import GCSFileSystem
+    name = 'test-' + uuid.uuid4().hex[:12]
+    GCSFileSystem(skip_instance_cache=True, token='anon', project='test-project').mkdir(name)
+    return name
+
+
+@pytest.fixture(scope='session')
+def azurite(tmp_path_factory) -> Iterator[AzuriteServer]:
+    """Azurite's blob service; AZURE_STORAGE_CONNECTION_STRING points at it."""
+    binary = azurite_binary()
+    if binary is None:
+        NOT_TESTED.append('azure (node/npm not found, Azurite cannot run)')
+        pytest.skip('node/npm not found: the Azure Blob backend is NOT tested')
+    with AzuriteServer(binary, tmp_path_factory.mktemp('azurite')) as server, \
+            pytest.MonkeyPatch.context() as mp:
+        mp.setenv('AZURE_STORAGE_CONNECTION_STRING', server.connection_string)
+        yield server
+
+
+@pytest.fixture
+def azure_container(azurite: AzuriteServer) -> str:
+    """A new, empty blob container on Azurite."""
+    from adlfs import AzureBlobFileSystem
+    name = 'test-' + uuid.uuid4().hex[:12]
+    AzureBlobFileSystem(
+        connection_string=azurite.connection_string, skip_instance_cache=True
+    ).mkdir(name)
+    return name
+
+
+@pytest.fixture(scope='session')
+def sftp_server(tmp_path_factory) -> Iterator[SftpServer]:
+    """An SFTP server; the client's key and the server's host key are set up
+    in a temporary HOME (~/.ssh), where asyncssh looks for them."""
+    home = tmp_path_factory.mktemp('home')
+    with SftpServer(tmp_path_factory.mktemp('sftp-root')) as server, \
+            pytest.MonkeyPatch.context() as mp:
+        ssh = home / '.ssh'
+        ssh.mkdir(mode=0o700)
+        server.client_key.write_private_key(str(ssh / 'id_ed25519'))
+        (ssh / 'known_hosts').write_text(server.known_hosts_line)
+        mp.setenv('HOME', str(home))
+        mp.delenv('SSH_AUTH_SOCK', raising=False)
+        yield server
+
+
+@pytest.fixture(scope='session')
+def webdav_server(tmp_path_factory) -> Iterator[WebdavServer]:
+    """A WebDAV server over a temporary folder."""
+    with WebdavServer(tmp_path_factory.mktemp('webdav-root')) as server:
+        yield server
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Say loudly which backend could not be tested on this machine."""
+    for line in NOT_TESTED:
+        terminalreporter.write_line(f'BACKEND NOT TESTED: {line}', red=True, bold=True)

@@ -1,0 +1,91 @@
+"""Volumes on Google Cloud Storage through gcsfs (extra ``gcs``).
+
+Credentials come from the Google environment (``GOOGLE_APPLICATION_CREDENTIALS``,
+gcloud's configuration) or from ``storage_options`` (``token=...``). With
+``STORAGE_EMULATOR_HOST`` set, requests go to that emulator, anonymously
+unless a token is given. gcsfs's stable ``GCSFileSystem`` is used, not the
+experimental one that probes every bucket's type over gRPC.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, Optional
+
+from fsspec import AbstractFileSystem
+
+from flowserv_fsspec.backends import import_backend
+from flowserv_fsspec.backends.bucket import BucketVolume
+from flowserv_fsspec.documents import make_doc
+
+
+GC_STORE = 'gc'
+"""Type identifier for storage volume serializations."""
+
+
+def GCBucket(bucket: str, prefix: Optional[str] = None, identifier: Optional[str] = None) -> Dict:
+    """Get configuration object for Google Cloud storage volume.
+
+    Parameters
+    ----------
+    bucket: string
+        Google Cloud Storage bucket identifier.
+    prefix: string, default=None
+        Key-prefix for all files.
+    identifier: string, default=None
+        Optional storage volume identifier.
+
+    Returns
+    -------
+    dict
+    """
+    return make_doc(GC_STORE, identifier, bucket=bucket, prefix=prefix)
+
+
+class GCVolume(BucketVolume):
+    """Implementation of the storage volume class for Google Cloud Storage buckets."""
+
+    doc_type = GC_STORE
+    kind = 'Google Cloud Storage bucket'
+
+    def __init__(
+        self, bucket_name: str, prefix: Optional[str] = None, identifier: Optional[str] = None,
+        *, storage_options: Optional[Dict[str, Any]] = None,
+        fs: Optional[AbstractFileSystem] = None
+    ):
+        """Initialize the storage bucket.
+
+        Parameters
+        ----------
+        bucket_name: string
+            Name of the Google Cloud Storage bucket.
+        prefix: string, default=None
+            Key-prefix for all files.
+        identifier: string, default=None
+            Unique volume identifier.
+        storage_options: dict, default=None
+            Options for ``gcsfs.GCSFileSystem`` (e.g. ``project``, ``token``).
+            Never serialized.
+        fs: gcsfs.GCSFileSystem, default=None
+            A ready filesystem to use instead of building one.
+        """
+        self.bucket_name = bucket_name
+        super().__init__(bucket_name, prefix, identifier, storage_options=storage_options, fs=fs)
+
+    @classmethod
+    def make_fs(cls, options: Dict[str, Any]) -> AbstractFileSystem:
+        """Build a ``gcsfs.GCSFileSystem`` that caches no listings.
+
+        Parameters
+        ----------
+        options: dict
+            Options for ``gcsfs.GCSFileSystem``.
+
+        Returns
+        -------
+        gcsfs.GCSFileSystem
+        """
+        core = import_backend('gcsfs.core', 'gs://', 'gcs')
+        if os.environ.get('STORAGE_EMULATOR_HOST'):
+            options.setdefault('token', 'anon')
+        return core.GCSFileSystem(use_listings_cache=False, **options)

@@ -1,0 +1,189 @@
+"""Volumes on SFTP servers through sshfs/asyncssh (extra ``sftp``).
+
+Credentials are never in the document: keys come from the SSH agent, from
+``~/.ssh`` and the SSH client configuration, or from ``storage_options``
+(``client_keys``, ``password``, ``username``, ``known_hosts``). Host keys are
+checked against ``~/.ssh/known_hosts`` unless told otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
+import fsspec
+from fsspec import AbstractFileSystem
+
+from flowserv_fsspec.backends import import_backend
+from flowserv_fsspec.documents import make_doc, read_args
+from flowserv_fsspec.errors import InvalidConfigurationError
+from flowserv_fsspec.volume import FsspecVolume
+
+
+SFTP_STORE = 'sftp'
+"""Type identifier for storage volume serializations."""
+
+
+def Sftp(
+    remotedir: str, hostname: str, port: Optional[int] = None,
+    timeout: Optional[float] = None, look_for_keys: Optional[bool] = False,
+    sep: Optional[str] = '/', identifier: Optional[str] = None
+) -> Dict:
+    """Get configuration object for a remote server storage volume that is
+    accessed via sftp.
+
+    Parameters
+    ----------
+    remotedir: string
+        Base directory for stored files on the remote server.
+    hostname: string
+        Server to connect to.
+    port: int, default=None
+        Server port to connect to.
+    timeout: float, default=None
+        Optional timeout (in seconds) for the TCP connect.
+    look_for_keys: bool, default=False
+        Set to True to enable searching for discoverable private key files
+        in ``~/.ssh/``.
+    sep: string, default='/'
+        Path separator used by the remote file system.
+    identifier: string, default=None
+        Unique storage volume identifier.
+
+    Returns
+    -------
+    dict
+    """
+    return make_doc(
+        SFTP_STORE, identifier, basedir=remotedir, hostname=hostname, port=port,
+        timeout=timeout, look_for_keys=look_for_keys, sep=sep
+    )
+
+
+class SftpVolume(FsspecVolume):
+    """Storage volume for the files below a folder of an SFTP server."""
+
+    def __init__(
+        self, remotedir: str, hostname: str, port: Optional[int] = None,
+        timeout: Optional[float] = None, look_for_keys: Optional[bool] = False,
+        sep: Optional[str] = '/', identifier: Optional[str] = None,
+        *, storage_options: Optional[Dict[str, Any]] = None,
+        fs: Optional[AbstractFileSystem] = None
+    ):
+        """Initialize the connection settings and the remote base directory.
+
+        Parameters
+        ----------
+        remotedir: string
+            Base directory for stored files on the remote server.
+        hostname: string
+            Server to connect to.
+        port: int, default=None
+            Server port to connect to (22 when None).
+        timeout: float, default=None
+            Optional timeout (in seconds) for the TCP connect.
+        look_for_keys: bool, default=False
+            Kept for flowserv documents. asyncssh always offers the agent's
+            keys and the default key files of ``~/.ssh``.
+        sep: string, default='/'
+            Kept for flowserv documents; SFTP paths are always '/'-separated.
+        identifier: string, default=None
+            Unique volume identifier.
+        storage_options: dict, default=None
+            Options for ``sshfs.SSHFileSystem`` / ``asyncssh.connect``; never
+            serialized.
+        fs: sshfs.SSHFileSystem, default=None
+            A ready filesystem to use instead of building one.
+        """
+        if not hostname or not isinstance(hostname, str):
+            raise InvalidConfigurationError('SFTP host', hostname, 'expected a host name')
+        if not remotedir or not isinstance(remotedir, str):
+            raise InvalidConfigurationError('SFTP base directory', remotedir, 'expected a path')
+        self.remotedir = remotedir
+        self.hostname = hostname
+        self.port = port
+        self.timeout = timeout
+        self.look_for_keys = look_for_keys
+        self.sep = sep
+        if fs is None:
+            options = dict(storage_options or {})
+            if timeout is not None:
+                options.setdefault('connect_timeout', timeout)
+            sshfs = import_backend('sshfs', 'sftp://', 'sftp')
+            fs = sshfs.SSHFileSystem(hostname, port=port or 22, **options)
+        super().__init__(fs, root=remotedir, identifier=identifier)
+
+    def describe(self) -> str:
+        """Get short descriptive string about the storage volume for display
+        purposes.
+
+        Returns
+        -------
+        str
+        """
+        port = f':{self.port}' if self.port else ''
+        return f'SFTP folder sftp://{self.hostname}{port}{self.root}'
+
+    @classmethod
+    def from_dict(cls, doc: Dict) -> SftpVolume:
+        """Get a volume instance from its dictionary serialization.
+
+        Parameters
+        ----------
+        doc: dict
+            Dictionary serialization as returned by the ``to_dict()`` method.
+
+        Returns
+        -------
+        flowserv_fsspec.backends.sftp.SftpVolume
+        """
+        args = read_args(doc, SFTP_STORE, required=('basedir', 'hostname'))
+        return cls(
+            args['basedir'], args['hostname'], port=args.get('port'),
+            timeout=args.get('timeout'), look_for_keys=args.get('look_for_keys', False),
+            sep=args.get('sep', '/'), identifier=doc.get('id')
+        )
+
+    @classmethod
+    def from_url(
+        cls, url: str, identifier: Optional[str] = None, **storage_options: Any
+    ) -> SftpVolume:
+        """Get a volume for ``sftp://[user@]host[:port]/path``.
+
+        Parameters
+        ----------
+        url: string
+            SFTP URL of the base directory.
+        identifier: string, default=None
+            Unique volume identifier.
+        storage_options: dict
+            Options for ``sshfs.SSHFileSystem`` (never serialized).
+
+        Returns
+        -------
+        flowserv_fsspec.backends.sftp.SftpVolume
+        """
+        parts = fsspec.utils.infer_storage_options(url)
+        if parts.get('username'):
+            storage_options.setdefault('username', parts['username'])
+        return cls(
+            parts['path'] or '/', parts.get('host', ''), port=parts.get('port'),
+            identifier=identifier, storage_options=storage_options
+        )
+
+    def _folder_volume(self, key: str, path: str, identifier: Optional[str]) -> SftpVolume:
+        return SftpVolume(
+            path, self.hostname, port=self.port, timeout=self.timeout,
+            look_for_keys=self.look_for_keys, sep=self.sep, identifier=identifier, fs=self.fs
+        )
+
+    def to_dict(self) -> Dict:
+        """Get dictionary serialization for the storage volume.
+
+        Returns
+        -------
+        dict
+        """
+        return Sftp(
+            self.remotedir, self.hostname, port=self.port, timeout=self.timeout,
+            look_for_keys=self.look_for_keys, sep=self.sep, identifier=self.identifier
+        )

@@ -1,0 +1,150 @@
+"""Volumes on WebDAV servers through webdav4 (extra ``webdav``).
+
+URLs: ``webdav://host[:port]/path`` or ``dav://...`` (HTTP),
+``webdavs://...`` or ``davs://...`` (HTTPS). Credentials (``auth``) are given
+as ``storage_options`` and never serialized.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+from urllib.parse import urlsplit
+
+from fsspec import AbstractFileSystem
+
+from flowserv_fsspec.backends import import_backend
+from flowserv_fsspec.documents import make_doc, read_args
+from flowserv_fsspec.errors import InvalidConfigurationError
+from flowserv_fsspec.keys import join_key, normalize_key
+from flowserv_fsspec.volume import FsspecVolume
+
+
+WEBDAV_STORE = 'webdav'
+"""Type identifier for storage volume serializations."""
+
+HTTPS_PROTOCOLS = ('webdavs', 'davs')
+"""URL protocols that mean WebDAV over HTTPS."""
+
+
+def WebDav(base_url: str, basedir: Optional[str] = None, identifier: Optional[str] = None) -> Dict:
+    """Get configuration object for a WebDAV storage volume.
+
+    Parameters
+    ----------
+    base_url: string
+        HTTP(S) address of the WebDAV server.
+    basedir: string, default=None
+        Folder below the server's address for all files.
+    identifier: string, default=None
+        Optional storage volume identifier.
+
+    Returns
+    -------
+    dict
+    """
+    return make_doc(WEBDAV_STORE, identifier, base_url=base_url, basedir=basedir)
+
+
+class WebdavVolume(FsspecVolume):
+    """Storage volume for the files below a folder of a WebDAV server."""
+
+    def __init__(
+        self, base_url: str, basedir: Optional[str] = None, identifier: Optional[str] = None,
+        *, storage_options: Optional[Dict[str, Any]] = None,
+        fs: Optional[AbstractFileSystem] = None
+    ):
+        """Initialize the server address and the base folder.
+
+        Parameters
+        ----------
+        base_url: string
+            HTTP(S) address of the WebDAV server.
+        basedir: string, default=None
+            Folder below the server's address for all files.
+        identifier: string, default=None
+            Unique volume identifier.
+        storage_options: dict, default=None
+            Options for ``webdav4.fsspec.WebdavFileSystem`` (e.g. ``auth``);
+            never serialized.
+        fs: webdav4.fsspec.WebdavFileSystem, default=None
+            A ready filesystem to use instead of building one.
+        """
+        if not isinstance(base_url, str) or urlsplit(base_url).scheme not in ('http', 'https'):
+            raise InvalidConfigurationError('WebDAV address', base_url, 'expected http(s)://...')
+        self.base_url = base_url
+        self.basedir = basedir
+        if fs is None:
+            webdav = import_backend('webdav4.fsspec', 'webdav://', 'webdav')
+            fs = webdav.WebdavFileSystem(base_url, **(storage_options or {}))
+        super().__init__(fs, root=normalize_key(basedir, allow_empty=True), identifier=identifier)
+
+    @property
+    def url(self) -> str:
+        """URL of the volume root (``webdav://`` or ``webdavs://``)."""
+        parts = urlsplit(self.base_url)
+        protocol = 'webdavs' if parts.scheme == 'https' else 'webdav'
+        return f'{protocol}://{parts.netloc}/{join_key(parts.path, self.root)}'
+
+    def describe(self) -> str:
+        """Get short descriptive string about the storage volume for display
+        purposes.
+
+        Returns
+        -------
+        str
+        """
+        return f'WebDAV folder {self.url}'
+
+    @classmethod
+    def from_dict(cls, doc: Dict) -> WebdavVolume:
+        """Get a volume instance from its dictionary serialization.
+
+        Parameters
+        ----------
+        doc: dict
+            Dictionary serialization as returned by the ``to_dict()`` method.
+
+        Returns
+        -------
+        flowserv_fsspec.backends.webdav.WebdavVolume
+        """
+        args = read_args(doc, WEBDAV_STORE, required=('base_url',))
+        return cls(args['base_url'], args.get('basedir'), doc.get('id'))
+
+    @classmethod
+    def from_url(
+        cls, url: str, identifier: Optional[str] = None, **storage_options: Any
+    ) -> WebdavVolume:
+        """Get a volume for ``webdav://host[:port]/path`` (or dav, webdavs, davs).
+
+        Parameters
+        ----------
+        url: string
+            WebDAV URL of the base folder.
+        identifier: string, default=None
+            Unique volume identifier.
+        storage_options: dict
+            Options for ``webdav4.fsspec.WebdavFileSystem`` (never serialized).
+
+        Returns
+        -------
+        flowserv_fsspec.backends.webdav.WebdavVolume
+        """
+        parts = urlsplit(url)
+        scheme = 'https' if parts.scheme in HTTPS_PROTOCOLS else 'http'
+        return cls(
+            f'{scheme}://{parts.netloc}', parts.path.strip('/') or None, identifier,
+            storage_options=storage_options
+        )
+
+    def _folder_volume(self, key: str, path: str, identifier: Optional[str]) -> WebdavVolume:
+        return WebdavVolume(self.base_url, join_key(self.basedir, key), identifier, fs=self.fs)
+
+    def to_dict(self) -> Dict:
+        """Get dictionary serialization for the storage volume.
+
+        Returns
+        -------
+        dict
+        """
+        return WebDav(self.base_url, self.basedir, self.identifier)
