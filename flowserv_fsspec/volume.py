@@ -67,8 +67,7 @@ def translate_errors(
     except NotImplementedError as ex:
         raise UnsupportedOperationError(key, volume) from ex
     except Exception as ex:
-        # HTTP client errors that are no OSError (e.g. azure.core's) carry a status.
-        status = getattr(ex, 'status_code', None)
+        status = http_status(ex)
         if isinstance(ex, FileNotFoundError) or status == 404:
             if missing is VolumeNotFoundError:
                 raise VolumeNotFoundError(volume, key) from ex
@@ -78,6 +77,20 @@ def translate_errors(
         if isinstance(ex, OSError) or status is not None:
             raise StorageError(key, volume, ex) from ex
         raise
+
+
+def http_status(ex: BaseException) -> Optional[int]:
+    """HTTP status of a backend error that is no OSError (azure.core's errors
+    carry ``status_code``; adlfs wraps them in a RuntimeError), else None.
+    """
+    for _ in range(8):  # a short walk down the chain of causes
+        if ex is None:
+            break
+        status = getattr(ex, 'status_code', None)
+        if isinstance(status, int):
+            return status
+        ex = ex.__cause__ or ex.__context__
+    return None
 
 
 class FsspecFile(IOHandle):
