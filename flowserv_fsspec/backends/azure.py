@@ -75,16 +75,6 @@ class AzureVolume(BucketVolume):
 
     @classmethod
     def make_fs(cls, options: Dict[str, Any]) -> AbstractFileSystem:
-        """Build an ``adlfs.AzureBlobFileSystem`` that caches no listings.
-
-        Parameters
-        ----------
-        options: dict
-            Options for ``adlfs.AzureBlobFileSystem``.
-
-        Returns
-        -------
-        adlfs.AzureBlobFileSystem
-        """
+        """Build an ``adlfs.AzureBlobFileSystem`` that caches no listings."""
         adlfs = import_backend('adlfs', 'az://', 'azure')
         return adlfs.AzureBlobFileSystem(use_listings_cache=False, **options)

@@ -74,17 +74,7 @@ class GCVolume(BucketVolume):
 
     @classmethod
     def make_fs(cls, options: Dict[str, Any]) -> AbstractFileSystem:
-        """Build a ``gcsfs.GCSFileSystem`` that caches no listings.
-
-        Parameters
-        ----------
-        options: dict
-            Options for ``gcsfs.GCSFileSystem``.
-
-        Returns
-        -------
-        gcsfs.GCSFileSystem
-        """
+        """Build a ``gcsfs.GCSFileSystem`` that caches no listings."""
         core = import_backend('gcsfs.core', 'gs://', 'gcs')
         if os.environ.get('STORAGE_EMULATOR_HOST'):
             options.setdefault('token', 'anon')

@@ -96,17 +96,7 @@ class S3Volume(BucketVolume):
 
     @classmethod
     def make_fs(cls, options: Dict[str, Any]) -> AbstractFileSystem:
-        """Build an ``s3fs.S3FileSystem`` that caches no listings.
-
-        Parameters
-        ----------
-        options: dict
-            Options for ``s3fs.S3FileSystem``.
-
-        Returns
-        -------
-        s3fs.S3FileSystem
-        """
+        """Build an ``s3fs.S3FileSystem`` that caches no listings."""
         s3fs = import_backend('s3fs', 's3://', 's3')
         return s3fs.S3FileSystem(use_listings_cache=False, **options)
 
