@@ -33,6 +33,11 @@ from flowserv_fsspec.keys import key_to_path, normalize_key, path_to_key
 COPY_CHUNK = 1024 * 1024
 """Bytes moved per read/write when a file is streamed into a volume."""
 
+WRITE_BLOCK_SIZE = 8 * 1024 * 1024
+"""Part size of streamed writes: a file larger than this is uploaded in parts
+(S3 multipart), so ``store()`` holds about one part in memory (s3fs would
+otherwise buffer 50 MiB)."""
+
 READ_BLOCK_SIZE = 4 * 1024 * 1024
 """Read-ahead of handles opened by ``open()``: a small read of a big object
 fetches at most this much (s3fs would otherwise fetch 50 MiB)."""
@@ -421,7 +426,7 @@ class FsspecVolume(StorageVolume):
         with translate_errors(key, self.describe(), missing=VolumeNotFoundError):
             if self.has_directories:
                 self.fs.makedirs(self.fs._parent(path), exist_ok=True)
-            with file.open() as src, self.fs.open(path, 'wb') as out:
+            with file.open() as src, self.fs.open(path, 'wb', block_size=WRITE_BLOCK_SIZE) as out:
                 shutil.copyfileobj(src, out, COPY_CHUNK)
 
     def to_dict(self) -> Dict:
