@@ -12,9 +12,10 @@ import os
 import sys
 import tempfile
 import time
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, TextIO, Tuple
 
 import fsspec
+from fsspec.callbacks import Callback, TqdmCallback
 
 from flowserv_fsspec.base import StorageVolume
 from flowserv_fsspec.errors import InvalidKeyError, VolumeError
@@ -96,6 +97,16 @@ def cmd_rm(args: argparse.Namespace) -> int:
     return 0
 
 
+def progress_bar(quiet: bool, stream: TextIO) -> Optional[Callback]:
+    """Get a tqdm progress bar for a terminal (when tqdm is installed), else None."""
+    if quiet or not stream.isatty():
+        return None
+    try:
+        return TqdmCallback(tqdm_kwargs={'unit': 'B', 'unit_scale': True, 'file': stream})
+    except ImportError:
+        return None
+
+
 def cmd_cp(args: argparse.Namespace) -> int:
     """Copy a file or folder from one URL to another."""
     source, key, files = walk_url(args.src)
@@ -104,10 +115,14 @@ def cmd_cp(args: argparse.Namespace) -> int:
             target, dstkey = from_url(args.dst), key.rpartition('/')[2]
         else:
             target, dstkey = split_url(args.dst)
-        target.store(files[0][1], dstkey)
-        copied = [dstkey]
     else:
-        copied = copy_files(key, source, None, from_url(args.dst))
+        target, dstkey = from_url(args.dst), None
+    bar = progress_bar(args.quiet, sys.stderr)
+    try:
+        copied = copy_files(key, source, dstkey, target, callback=bar)
+    finally:
+        if bar is not None:
+            bar.close()
     if not args.quiet:
         print(f'copied {len(copied)} file(s) to {args.dst}')
     return 0
@@ -198,7 +213,7 @@ def parser() -> argparse.ArgumentParser:
     cp = sub.add_parser('cp', help='copy a file or a folder between any two volumes')
     cp.add_argument('src')
     cp.add_argument('dst', help="destination file, or folder (a folder source, or a trailing '/')")
-    cp.add_argument('-q', '--quiet', action='store_true')
+    cp.add_argument('-q', '--quiet', action='store_true', help='no summary, no progress bar')
     cp.set_defaults(func=cmd_cp)
     demo = sub.add_parser('demo', help='copy a sample run through an embedded S3 server')
     demo.add_argument('--files', type=int, default=100, help='number of small log files')

@@ -7,10 +7,14 @@ package (the ``demo`` and ``test`` extras install it).
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional
 
+
+COUNTS_PATH = '/_counts'
+"""Path of the request counts (no S3 bucket name can start with '_')."""
 
 MOTO_CREDENTIALS = {'key': 'testing', 'secret': 'testing'}
 """Credentials that moto accepts (it accepts any)."""
@@ -61,7 +65,16 @@ class RequestCounter:
             }
 
     def __call__(self, environ: Dict, start_response: Callable) -> Iterable[bytes]:
-        """Count the request, then serve it, counting response bytes."""
+        """Count the request, then serve it, counting response bytes.
+
+        ``GET /_counts`` answers the counts as JSON and ``DELETE /_counts``
+        resets them (for clients in another process); neither is counted.
+        """
+        if environ.get('PATH_INFO') == COUNTS_PATH:
+            if environ['REQUEST_METHOD'] == 'DELETE':
+                self.reset()
+            start_response('200 OK', [('Content-Type', 'application/json')])
+            return [json.dumps(self.snapshot()).encode()]
         length = int(environ.get('CONTENT_LENGTH') or 0)
         with self.lock:
             self.methods[environ['REQUEST_METHOD']] += 1
@@ -176,3 +189,20 @@ class MotoS3Server:
 
     def __exit__(self, *args: Any) -> None:
         self.stop()
+
+
+def main() -> None:  # pragma: no cover - a long-running process, used by benchmarks
+    """Run the server until interrupted, printing its endpoint on one line."""
+    import argparse
+    parser = argparse.ArgumentParser(description='moto S3 server on 127.0.0.1 with request counts')
+    parser.add_argument('--port', type=int, default=0)
+    server = MotoS3Server(port=parser.parse_args().port).start()
+    print(server.endpoint_url, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.stop()
+
+
+if __name__ == '__main__':  # pragma: no cover
+    main()

@@ -217,6 +217,19 @@ class FsspecVolume(StorageVolume):
         """Build the handle for a file (hook for backends with their own handle)."""
         return FsspecFile(self.fs, path, key, self.describe(), size=size)
 
+    def copy_within(self, files: List[FsspecFile], paths: List[str]) -> None:
+        """Copy files of this volume's filesystem to paths of it, server-side
+        (hook for backends with a cheaper copy).
+
+        Parameters
+        ----------
+        files: list of flowserv_fsspec.volume.FsspecFile
+            Source files on ``self.fs``, with their sizes.
+        paths: list of string
+            Destination paths on ``self.fs``, already validated.
+        """
+        self.fs.copy([file.path for file in files], paths)
+
     @property
     def url(self) -> str:
         """URL of the volume root (protocol and path, no credentials)."""

@@ -8,9 +8,10 @@ Credentials, region and endpoint come from the standard AWS configuration
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from fsspec import AbstractFileSystem
+from fsspec.asyn import _run_coros_in_chunks, sync
 
 from flowserv_fsspec.backends import import_backend
 from flowserv_fsspec.backends.bucket import BucketVolume
@@ -20,6 +21,9 @@ from flowserv_fsspec.volume import FsspecFile
 
 S3_STORE = 's3'
 """Type identifier for storage volume serializations."""
+
+S3_COPY_LIMIT = 5 * 1024 ** 3
+"""Largest object that one CopyObject request can copy."""
 
 
 def S3Bucket(bucket: str, prefix: Optional[str] = None, identifier: Optional[str] = None) -> Dict:
@@ -99,6 +103,21 @@ class S3Volume(BucketVolume):
         """Build an ``s3fs.S3FileSystem`` that caches no listings."""
         s3fs = import_backend('s3fs', 's3://', 's3')
         return s3fs.S3FileSystem(use_listings_cache=False, **options)
+
+    def copy_within(self, files: List[FsspecFile], paths: List[str]) -> None:
+        """Copy objects with one CopyObject request each, sent concurrently.
+
+        s3fs's ``copy`` first asks every object's size (a HEAD each); the
+        sizes are known from the listing. Objects over 5 GiB, which need a
+        multipart copy, go through ``fs.copy``.
+        """
+        small = [(f.path, p) for f, p in zip(files, paths) if f.size() <= S3_COPY_LIMIT]
+        large = [(f.path, p) for f, p in zip(files, paths) if f.size() > S3_COPY_LIMIT]
+        fs: Any = self.fs
+        sync(fs.loop, _run_coros_in_chunks, [fs._copy_basic(a, b) for a, b in small],
+             batch_size=fs.batch_size, nofiles=True)
+        if large:
+            fs.copy([a for a, _ in large], [b for _, b in large])
 
     def _handle(self, path: str, key: str, size: Optional[int]) -> S3File:
         return S3File(self, path.split('/', 1)[1], size=size)

@@ -1,6 +1,7 @@
 """The installed ``flowserv-fsspec`` console script, run in a subprocess:
 output, exit codes and effects on local folders and on the moto S3 server."""
 
+import io
 import os
 import shutil
 import subprocess
@@ -92,3 +93,20 @@ def test_demo_copies_through_moto_and_verifies():
     steps = [line.split() for line in lines[2:5]]
     assert [int(step[-4]) for step in steps] == [9, 9, 9]
     assert lines[-1] == 'verified sha256 of 9 files: local -> S3 -> S3 -> local is identical'
+
+
+def test_progress_bar_only_on_a_terminal_and_not_quiet(tmp_path):
+    from flowserv_fsspec.cli import progress_bar
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    assert progress_bar(quiet=False, stream=io.StringIO()) is None
+    assert progress_bar(quiet=True, stream=Terminal()) is None
+    term = Terminal()
+    bar = progress_bar(quiet=False, stream=term)
+    bar.set_size(2048)
+    bar.relative_update(2048)
+    bar.close()
+    assert '2.05k' in term.getvalue() and '100%' in term.getvalue()

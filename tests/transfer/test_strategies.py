@@ -37,7 +37,8 @@ def test_same_bucket_copy_is_server_side(bucket, s3_server):
     counts = s3_server.counter.snapshot()
     assert copied == sorted(RUN)
     assert counts['bytes_in'] == 0 and counts['bytes_out'] < 20_000  # listings only
-    assert counts['methods'].get('PUT', 0) == len(RUN)  # CopyObject is a PUT without body
+    # one listing, then one CopyObject (a PUT without body) per file, no HEAD
+    assert counts['methods'] == {'GET': 1, 'PUT': len(RUN)}
     assert files_of(target) == RUN
 
 
@@ -58,6 +59,16 @@ def test_cross_backend_small_files_move_in_bulk_batches(bucket, s3_server, make_
     copy_files(None, source, None, target)
     assert s3_server.counter.snapshot()['methods'] == {'PUT': len(RUN)}
     assert files_of(target) == RUN
+
+
+def test_download_reads_each_small_file_with_one_request(bucket, s3_server, make_volume):
+    source, target = S3Volume(bucket, 'down'), make_volume('local')
+    fill(source)
+    put(source, 'empty.txt', b'')
+    s3_server.counter.reset()
+    copy_files(None, source, None, target)
+    assert s3_server.counter.snapshot()['methods'] == {'GET': 1 + len(RUN)}
+    assert files_of(target) == dict(RUN, **{'empty.txt': b''})
 
 
 def test_large_files_are_streamed_in_parts(bucket, s3_server, make_volume, monkeypatch):
