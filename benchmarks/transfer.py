@@ -210,6 +210,7 @@ def main():
     parser.add_argument('--quick', action='store_true', help='N=200, no 256 MiB transfers')
     parser.add_argument('--files', type=int, default=None, help='N (default 1200)')
     parser.add_argument('--json', default='benchmarks/results/transfer.json')
+    parser.add_argument('--only', choices=IMPLS, help='measure one implementation')
     for name in ('child', 'impl', 'bucket', 'endpoint', 'dir'):
         parser.add_argument('--' + name, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -221,6 +222,8 @@ def main():
         impls = IMPLS
     except ImportError:
         impls = tuple(i for i in IMPLS if i != 'flowserv-core')
+    if args.only:
+        impls = (args.only,)
     proc, endpoint = start_server()
     # flowserv-core and the child processes take the endpoint from the AWS environment.
     os.environ.update(AWS_ACCESS_KEY_ID='testing', AWS_SECRET_ACCESS_KEY='testing',

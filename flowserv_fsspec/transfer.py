@@ -31,7 +31,7 @@ BULK_FILE_LIMIT = 8 * 1024 * 1024
 BULK_BATCH_BYTES = 64 * 1024 * 1024
 """At most this many bytes are held in memory by one bulk batch."""
 
-STREAM_BLOCK_SIZE = 16 * 1024 * 1024
+STREAM_BLOCK_SIZE = 8 * 1024 * 1024
 """Block size of reads when a large file is streamed whole into another volume."""
 
 BULK_BATCH_FILES = 500
