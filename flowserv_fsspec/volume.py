@@ -10,6 +10,7 @@ serialized document.
 from __future__ import annotations
 
 import shutil
+import uuid
 from contextlib import contextmanager
 from typing import IO, Any, Dict, Iterator, List, Optional, Tuple, Type
 
@@ -439,8 +440,51 @@ class FsspecVolume(StorageVolume):
         with translate_errors(key, self.describe(), missing=VolumeNotFoundError):
             if self.has_directories:
                 self.fs.makedirs(self.fs._parent(path), exist_ok=True)
-            with file.open() as src, self.fs.open(path, 'wb', block_size=WRITE_BLOCK_SIZE) as out:
+                self._write_and_rename(file, path)
+            else:
+                self._write_object(file, path)
+
+    def _write_and_rename(self, file: IOHandle, path: str) -> None:
+        """Write to a temporary name beside the target, then rename it into
+        place: a failed write leaves the previous file (or none), never a part.
+        """
+        parent, _, name = path.rpartition('/')
+        temp = f'{parent}/.{name}.{uuid.uuid4().hex[:12]}.part'
+        try:
+            with file.open() as src, self.fs.open(temp, 'wb') as out:
                 shutil.copyfileobj(src, out, COPY_CHUNK)
+            self._rename(temp, path)
+        except BaseException:
+            if self.fs.exists(temp):
+                self.fs.rm_file(temp)
+            raise
+
+    def _write_object(self, file: IOHandle, path: str) -> None:
+        """Upload an object in parts; a failed upload is discarded (a started
+        multipart upload is aborted), so no partial object appears.
+        """
+        out = self.fs.open(path, 'wb', block_size=WRITE_BLOCK_SIZE)
+        try:
+            with file.open() as src:
+                shutil.copyfileobj(src, out, COPY_CHUNK)
+        except BaseException:
+            self._abandon(out)
+            raise
+        out.close()
+
+    def _rename(self, temp: str, path: str) -> None:
+        """Move a finished temporary file over the target (hook for backends
+        whose ``mv`` does not replace an existing file).
+        """
+        self.fs.mv(temp, path)
+
+    def _abandon(self, out: Any) -> None:
+        """Throw away a failed upload (s3fs aborts its multipart upload) and
+        mark it closed, so that nothing is flushed now or when it is collected
+        (hook for backends that discard differently).
+        """
+        out.discard()
+        out.closed = True
 
     def to_dict(self) -> Dict:
         """Get dictionary serialization for the storage volume.

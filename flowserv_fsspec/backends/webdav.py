@@ -140,6 +140,10 @@ class WebdavVolume(FsspecVolume):
     def _folder_volume(self, key: str, path: str, identifier: Optional[str]) -> WebdavVolume:
         return WebdavVolume(self.base_url, join_key(self.basedir, key), identifier, fs=self.fs)
 
+    def _rename(self, temp: str, path: str) -> None:
+        # webdav4's mv copies without overwriting; one MOVE replaces the target.
+        self.fs.client.move(temp, path, overwrite=True)
+
     def to_dict(self) -> Dict:
         """Get dictionary serialization for the storage volume.
 

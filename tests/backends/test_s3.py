@@ -6,11 +6,11 @@ import json
 
 import pytest
 from flowserv.volume.s3 import S3Bucket as FlowservS3Bucket
-from helpers import files_of, put
+from helpers import FailingHandle, files_of, put
 from s3fs import S3FileSystem
 
 from flowserv_fsspec import S3_STORE, S3Bucket, S3File, S3Volume, Volume, from_url
-from flowserv_fsspec.errors import InvalidConfigurationError, VolumeNotFoundError
+from flowserv_fsspec.errors import InvalidConfigurationError, StorageError, VolumeNotFoundError
 
 
 MIB = 1024 * 1024
@@ -157,3 +157,11 @@ def test_s3file_reads_through_fsspec(bucket, s3_client):
     assert handle.size() == 7
     with handle.open() as f:
         assert f.read() == b'content'
+
+
+def test_failed_multipart_upload_is_aborted(bucket, s3_client):
+    volume = S3Volume(bucket, prefix='mpu')
+    with pytest.raises(StorageError):
+        volume.store(FailingHandle(20 * MIB), 'big.bin')  # two parts sent, then the failure
+    assert s3_client.find(bucket) == []
+    assert s3_client.list_multipart_uploads(bucket) == []

@@ -3,10 +3,10 @@
 import io
 
 import pytest
-from helpers import files_of, put
+from helpers import FailingHandle, files_of, put
 
 from flowserv_fsspec import IOBuffer, Volume
-from flowserv_fsspec.errors import InvalidKeyError, UnknownFileError
+from flowserv_fsspec.errors import InvalidKeyError, StorageError, UnknownFileError
 
 
 SIBLINGS = ['d0/a.txt', 'd0/sub/b.txt', 'd0.txt'] + [f'd0{i}/x.txt' for i in range(10)]
@@ -253,3 +253,18 @@ def test_document_round_trip(volume):
 def test_describe_names_the_volume(volume):
     text = volume.describe()
     assert isinstance(text, str) and volume.root.rsplit('/', 1)[1] in text
+
+
+# -- failed writes --------------------------------------------------------------------
+
+@pytest.mark.parametrize('good', [1000, 9 * 1024 * 1024])
+def test_failed_store_keeps_the_previous_file_and_leaves_no_part(volume, outside, good):
+    put(volume, 'data.bin', b'previous version')
+    with pytest.raises(StorageError):
+        volume.store(FailingHandle(good), 'data.bin')
+    with pytest.raises(StorageError):
+        volume.store(FailingHandle(good), 'new/only.bin')
+    assert files_of(volume) == {'data.bin': b'previous version'}
+    name = volume.root.rsplit('/', 1)[1]
+    leftovers = outside.fs.find(f'{outside.parent}/{name}', withdirs=False)
+    assert [p.rsplit('/', 1)[1] for p in leftovers] == ['data.bin']

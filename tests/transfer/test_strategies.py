@@ -9,6 +9,7 @@ from helpers import files_of, put
 
 from flowserv_fsspec import FsspecVolume, IOBuffer, S3Volume, copy_files
 from flowserv_fsspec import transfer as transfer_module
+from flowserv_fsspec.errors import InvalidKeyError
 
 
 RUN = {f'out/f{i:02d}.txt': bytes([i]) * (100 + i) for i in range(30)}
@@ -126,7 +127,7 @@ def test_batched_copy_equals_one_by_one(make_volume, monkeypatch):
 def test_bad_destination_key_copies_nothing(make_volume):
     source, target = make_volume('memory'), make_volume('s3')
     fill(source, {'a.txt': b'1'})
-    with pytest.raises(Exception) as ex:
+    with pytest.raises(InvalidKeyError) as ex:
         copy_files('a.txt', source, '../escape.txt', target)
     assert "'../escape.txt'" in str(ex.value)
     assert files_of(target) == {}
