@@ -22,6 +22,7 @@ from flowserv_fsspec.documents import FSSPEC_STORE, FsspecStore, read_args
 from flowserv_fsspec.errors import (
     AccessDeniedError,
     InvalidConfigurationError,
+    InvalidKeyError,
     StorageError,
     UnknownFileError,
     UnsupportedOperationError,
@@ -74,7 +75,9 @@ def translate_errors(
         raise UnsupportedOperationError(key, volume) from ex
     except Exception as ex:
         status = http_status(ex)
-        if isinstance(ex, FileNotFoundError) or status == 404:
+        # A path through a file (NotADirectoryError) names nothing when reading.
+        through_file = isinstance(ex, NotADirectoryError) and missing is UnknownFileError
+        if isinstance(ex, FileNotFoundError) or status == 404 or through_file:
             if missing is VolumeNotFoundError:
                 raise VolumeNotFoundError(volume, key) from ex
             raise UnknownFileError(key, volume) from ex
@@ -439,10 +442,20 @@ class FsspecVolume(StorageVolume):
         key, path = self._resolve(dst)
         with translate_errors(key, self.describe(), missing=VolumeNotFoundError):
             if self.has_directories:
+                self._clear_folder_at(key, path)
                 self.fs.makedirs(self.fs._parent(path), exist_ok=True)
                 self._write_and_rename(file, path)
             else:
                 self._write_object(file, path)
+
+    def _clear_folder_at(self, key: str, path: str) -> None:
+        """Remove an empty folder where a file is to be stored (a rename would
+        move the file into it); a folder that holds files is an error.
+        """
+        if self.fs.isdir(path):
+            if self.fs.find(path):
+                raise InvalidKeyError(key, 'names a folder that holds files, not a file')
+            self.fs.rm(path, recursive=True)
 
     def _write_and_rename(self, file: IOHandle, path: str) -> None:
         """Write to a temporary name beside the target, then rename it into

@@ -8,6 +8,7 @@ from typing import Callable, Iterator, List
 
 import fsspec
 import pytest
+from hypothesis import settings
 from s3fs import S3FileSystem
 from servers.azurite import AzuriteServer, azurite_binary, free_port
 from servers.sftp import SftpServer
@@ -23,6 +24,12 @@ from flowserv_fsspec import (
     WebdavVolume,
 )
 from flowserv_fsspec.moto_server import MotoS3Server
+
+
+# Hypothesis: a small budget by default (CI); --hypothesis-profile=long for deeper runs.
+settings.register_profile('ci', max_examples=10, stateful_step_count=12)
+settings.register_profile('long', max_examples=300, stateful_step_count=40)
+settings.load_profile('ci')
 
 
 BACKENDS = ['memory', 'local', 's3', 'gcs', 'azure', 'sftp', 'webdav']

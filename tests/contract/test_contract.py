@@ -37,6 +37,27 @@ def test_store_streams_a_foreign_handle(volume):
         assert f.read() == data
 
 
+def test_store_over_an_empty_folder_replaces_it(volume):
+    volume.mkdir('d00')
+    put(volume, 'd00/a', b'1')
+    volume.delete('d00/a')
+    put(volume, 'd00', b'file now')
+    assert files_of(volume) == {'d00': b'file now'}
+
+
+def test_store_over_a_folder_with_files(volume):
+    """File systems refuse it; object stores keep the object beside the prefix
+    (checking would cost a listing per upload)."""
+    put(volume, 'd/a', b'1')
+    if volume.has_directories:
+        with pytest.raises(InvalidKeyError):
+            put(volume, 'd', b'2')
+        assert files_of(volume) == {'d/a': b'1'}
+    else:
+        put(volume, 'd', b'2')
+        assert files_of(volume) == {'d': b'2', 'd/a': b'1'}
+
+
 def test_handle_open_positions_at_start_each_time(volume):
     put(volume, 'f.txt', b'abc')
     handle = volume.load('f.txt')
@@ -130,7 +151,10 @@ def test_delete_missing_key_is_a_no_op(volume):
     put(volume, 'keep.txt', b'1')
     volume.delete('missing.txt')
     volume.delete('missing/folder')
+    volume.delete('keep.txt/below/a/file')
     assert list(files_of(volume)) == ['keep.txt']
+    with pytest.raises(UnknownFileError):
+        volume.load('keep.txt/below')
 
 
 def test_erase_removes_everything_and_volume_stays_usable(volume):
