@@ -1,0 +1,44 @@
+"""Credentials given as storage options never appear in documents,
+descriptions, reprs, error messages or log records, on any backend."""
+
+import json
+import logging
+
+import pytest
+
+from flowserv_fsspec import AzureVolume, S3Volume, SftpVolume, WebdavVolume
+from flowserv_fsspec.errors import VolumeError
+
+
+SECRET = 'planted-Secret-9f2c71'
+
+
+def volumes(request):
+    """Each backend with the planted secret in its credential options."""
+    s3 = request.getfixturevalue('s3_server')
+    yield S3Volume(request.getfixturevalue('bucket'), 'p', storage_options=dict(
+        endpoint_url=s3.endpoint_url, key='testing', secret=SECRET))
+    azurite = request.getfixturevalue('azurite')
+    yield AzureVolume(request.getfixturevalue('azure_container'), 'p', storage_options=dict(
+        connection_string=azurite.connection_string + f'SharedAccessSignature={SECRET};'))
+    sftp = request.getfixturevalue('sftp_server')
+    yield SftpVolume('/secret-test', '127.0.0.1', port=sftp.port,
+                     storage_options=dict(password=SECRET))
+    dav = request.getfixturevalue('webdav_server')
+    yield WebdavVolume(dav.url, 'secret', storage_options=dict(auth=('user', SECRET)))
+
+
+def test_planted_secret_never_shows(request, caplog):
+    caplog.set_level(logging.DEBUG)
+    shown = []
+    for volume in volumes(request):
+        sub = volume.get_store_for_folder('sub')
+        shown += [json.dumps(volume.to_dict()), json.dumps(sub.to_dict()), volume.describe(),
+                  repr(volume), repr(sub), volume.url]
+        for op, key in (('load', 'missing.txt'), ('load', '../x'), ('delete', '/abs')):
+            with pytest.raises(VolumeError) as ex:
+                getattr(volume, op)(key)
+            shown.append(str(ex.value))
+    assert len(shown) == 4 * 9
+    shown += [record.getMessage() for record in caplog.records]
+    assert not [text for text in shown if SECRET in text]
