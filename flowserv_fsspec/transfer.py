@@ -79,15 +79,21 @@ def copy_files(
     if verbose:
         print(f'Copy files from {source.describe()} to {target.describe()}')
     pairs = plan(src, source, dst)
+    # Sizes of foreign handles may cost a download (flowserv's S3File): only
+    # asked for when someone is watching.
+    watched = callback is not None
     callback = callback if callback is not None else NoOpCallback()
-    callback.set_size(sum(file.size() for _, file, _ in pairs))
+    if watched:
+        callback.set_size(sum(file.size() for _, file, _ in pairs))
     if same_filesystem(source, target):
         copy_server_side(pairs, target, callback)
     else:
-        small = [p for p in pairs if bulk_eligible(p[1], source, target)]
+        small, large = [], []
+        for pair in pairs:
+            (small if bulk_eligible(pair[1], source, target) else large).append(pair)
         copy_bulk(small, target, callback)
-        for _, file, dstkey in (p for p in pairs if not bulk_eligible(p[1], source, target)):
-            size = file.size()  # before store(), which closes what open() gave
+        for _, file, dstkey in large:
+            size = file.size() if watched else 0  # before store(), which closes the handle
             target.store(file=StreamedFile(file) if isinstance(file, FsspecFile) else file,
                          dst=dstkey)
             callback.relative_update(size)
