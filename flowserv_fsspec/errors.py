@@ -10,7 +10,7 @@ Messages never contain credentials: they name keys and volume descriptions,
 both of which are free of secrets by construction.
 """
 
-from typing import Optional
+from typing import List, Optional
 
 
 class VolumeError(Exception):
@@ -179,4 +179,42 @@ class MissingExtraError(InvalidConfigurationError):
         super().__init__(
             'backend', backend,
             f"needs the {module!r} package: pip install 'flowserv-fsspec[{extra}]'"
+        )
+
+
+class TransferError(VolumeError):
+    """A copy between volumes that stopped part way.
+
+    ``done`` lists the destination keys that were copied (each one complete),
+    ``pending`` those that were not; running the same copy again completes it.
+    """
+
+    def __init__(
+        self, key: str, source: str, target: str, done: List[str], pending: List[str],
+        cause: BaseException
+    ):
+        """Initialize the error message.
+
+        Parameters
+        ----------
+        key: string
+            Key (source or destination) whose copy failed first.
+        source: string
+            Description of the source volume.
+        target: string
+            Description of the target volume.
+        done: list of string
+            Destination keys that were copied.
+        pending: list of string
+            Destination keys that were not copied.
+        cause: Exception
+            The error that stopped the copy (kept as ``__cause__`` too).
+        """
+        self.key = key
+        self.done = done
+        self.pending = pending
+        shown = ', '.join(repr(k) for k in pending[:3]) + (', ...' if len(pending) > 3 else '')
+        super().__init__(
+            f'copy from {source} to {target} failed at {key!r}: {len(done)} of '
+            f'{len(done) + len(pending)} files copied, not copied: {shown} ({cause})'
         )

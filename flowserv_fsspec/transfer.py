@@ -18,11 +18,12 @@ optional fsspec ``Callback`` is told the total bytes and each file's bytes.
 
 from typing import IO, Iterable, List, Optional, Tuple, Union
 
-from fsspec.callbacks import Callback, NoOpCallback
+from fsspec.callbacks import Callback
 
 from flowserv_fsspec.base import IOHandle, StorageVolume
-from flowserv_fsspec.keys import join_key
-from flowserv_fsspec.volume import FsspecFile, FsspecVolume, translate_errors
+from flowserv_fsspec.errors import TransferError
+from flowserv_fsspec.keys import join_key, normalize_key
+from flowserv_fsspec.volume import FsspecFile, FsspecVolume, translate_errors, typed_error
 
 
 BULK_FILE_LIMIT = 8 * 1024 * 1024
@@ -81,26 +82,73 @@ def copy_files(
     pairs = plan(src, source, dst)
     # Sizes of foreign handles may cost a download (flowserv's S3File): only
     # asked for when someone is watching.
-    watched = callback is not None
-    callback = callback if callback is not None else NoOpCallback()
-    if watched:
+    progress = Progress(target.describe(), callback)
+    if callback is not None:
         callback.set_size(sum(file.size() for _, file, _ in pairs))
-    if same_filesystem(source, target):
-        copy_server_side(pairs, target, callback)
-    else:
-        small, large = [], []
-        for pair in pairs:
-            (small if bulk_eligible(pair[1], source, target) else large).append(pair)
-        copy_bulk(small, target, callback)
-        for _, file, dstkey in large:
-            size = file.size() if watched else 0  # before store(), which closes the handle
-            target.store(file=StreamedFile(file) if isinstance(file, FsspecFile) else file,
-                         dst=dstkey)
-            callback.relative_update(size)
+    try:
+        if same_filesystem(source, target):
+            copy_server_side(pairs, target, progress)
+        else:
+            small, large = [], []
+            for pair in pairs:
+                (small if bulk_eligible(pair[1], source, target) else large).append(pair)
+            copy_bulk(small, target, progress)
+            copy_streamed(large, target, progress)
+    except Exception as ex:
+        done = set(progress.done)
+        pending = [dstkey for _, _, dstkey in pairs if dstkey not in done]
+        failed = getattr(ex, 'key', None) or (pending[0] if pending else '')
+        raise TransferError(
+            failed, source.describe(), target.describe(), progress.done, pending, ex
+        ) from ex
     if verbose:
         for key, _, dstkey in pairs:
             print(f'copied {key} to {dstkey}')
     return [dstkey for _, _, dstkey in pairs]
+
+
+class Progress:
+    """The destination keys copied so far, and the bytes told to a callback."""
+
+    def __init__(self, volume: str, callback: Optional[Callback]):
+        """Initialize with the target volume and an optional progress callback.
+
+        Parameters
+        ----------
+        volume: string
+            Description of the target volume (for error messages).
+        callback: fsspec.callbacks.Callback, default=None
+            Told each copied file's bytes (sizes are only asked for when given).
+        """
+        self.volume = volume
+        self.callback = callback
+        self.done: List[str] = list()
+
+    def finished(
+        self, batch: List[Pair], outcomes: List[Optional[BaseException]],
+        nbytes: Optional[int] = None
+    ) -> None:
+        """Record the pairs of a batch that were copied; raise the first
+        failure as a typed error naming its destination key.
+
+        Parameters
+        ----------
+        batch: list of (string, IOHandle, string)
+            Source key, handle and destination key of each file.
+        outcomes: list of Exception or None
+            Each file's error, None where it was copied.
+        nbytes: int, default=None
+            Bytes copied, when already known.
+        """
+        copied = [pair for pair, error in zip(batch, outcomes) if error is None]
+        self.done.extend(dstkey for _, _, dstkey in copied)
+        if self.callback is not None:
+            if nbytes is None:
+                nbytes = sum(file.size() for _, file, _ in copied)
+            self.callback.relative_update(nbytes)
+        for (_, _, dstkey), error in zip(batch, outcomes):
+            if error is not None:
+                raise typed_error(error, dstkey, self.volume) from error
 
 
 class StreamedFile(IOHandle):
@@ -122,7 +170,9 @@ class StreamedFile(IOHandle):
 
 
 def plan(src: Union[str, List[str], None], source: StorageVolume, dst: Optional[str]) -> List[Pair]:
-    """List the files to copy and their destination keys (one walk per source)."""
+    """List the files to copy and their destination keys (one walk per source);
+    every destination key is validated before anything is copied.
+    """
     pairs: List[Pair] = list()
     for path in src if isinstance(src, list) else [src]:
         files = source.walk(src=path)
@@ -131,7 +181,7 @@ def plan(src: Union[str, List[str], None], source: StorageVolume, dst: Optional[
         else:
             prefix = path.rstrip('/') + '/' if path else ''
             pairs.extend((key, file, join_key(dst, key[len(prefix):])) for key, file in files)
-    return pairs
+    return [(key, file, normalize_key(dstkey)) for key, file, dstkey in pairs]
 
 
 def same_filesystem(source: StorageVolume, target: StorageVolume) -> bool:
@@ -177,27 +227,36 @@ def target_paths(target: FsspecVolume, batch: List[Pair]) -> List[str]:
     return paths
 
 
-def copy_server_side(pairs: List[Pair], target: StorageVolume, callback: Callback) -> None:
+def copy_server_side(pairs: List[Pair], target: StorageVolume, progress: Progress) -> None:
     """Copy within one filesystem: no payload passes through the client."""
     assert isinstance(target, FsspecVolume)
     for batch in batches(pairs):
         paths = target_paths(target, batch)
-        files = [file for _, file, _ in batch]
-        with translate_errors(batch[0][0], target.describe()):
-            target.copy_within(files, paths)  # type: ignore[arg-type]
-        callback.relative_update(sum(file.size() for file in files))
+        files: List[FsspecFile] = [file for _, file, _ in batch]  # type: ignore[misc]
+        progress.finished(batch, target.copy_within(files, paths))
 
 
-def copy_bulk(pairs: List[Pair], target: StorageVolume, callback: Callback) -> None:
-    """Copy small files between two filesystems with one cat and one pipe per batch."""
+def copy_bulk(pairs: List[Pair], target: StorageVolume, progress: Progress) -> None:
+    """Copy small files between two filesystems: one concurrent read and one
+    concurrent write per batch.
+    """
+    assert not pairs or isinstance(target, FsspecVolume)
     for batch in batches(pairs, max_bytes=BULK_BATCH_BYTES):
-        assert isinstance(target, FsspecVolume)
-        paths = target_paths(target, batch)
         files: List[FsspecFile] = [file for _, file, _ in batch]  # type: ignore[misc]
         contents = read_all(files)
-        with translate_errors(batch[0][2], target.describe()):
-            target.fs.pipe(dict(zip(paths, contents)))
-        callback.relative_update(sum(len(data) for data in contents))
+        progress.finished(
+            batch, target.put_many([dstkey for _, _, dstkey in batch], contents)  # type: ignore[attr-defined]
+        )
+
+
+def copy_streamed(pairs: List[Pair], target: StorageVolume, progress: Progress) -> None:
+    """Copy large files (and those of foreign volumes) one by one, in blocks."""
+    for pair in pairs:
+        _, file, dstkey = pair
+        # The size is asked before store(), which closes the handle.
+        nbytes = file.size() if progress.callback is not None else 0
+        target.store(file=StreamedFile(file) if isinstance(file, FsspecFile) else file, dst=dstkey)
+        progress.finished([pair], [None], nbytes)
 
 
 def read_all(files: List[FsspecFile]) -> List[bytes]:

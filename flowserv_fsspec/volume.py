@@ -9,6 +9,7 @@ serialized document.
 
 from __future__ import annotations
 
+import io
 import shutil
 import uuid
 from contextlib import contextmanager
@@ -16,8 +17,9 @@ from typing import IO, Any, Dict, Iterator, List, Optional, Tuple, Type
 
 import fsspec
 from fsspec import AbstractFileSystem
+from fsspec.asyn import _run_coros_in_chunks, sync
 
-from flowserv_fsspec.base import IOHandle, StorageVolume
+from flowserv_fsspec.base import IOBuffer, IOHandle, StorageVolume
 from flowserv_fsspec.documents import FSSPEC_STORE, FsspecStore, read_args
 from flowserv_fsspec.errors import (
     AccessDeniedError,
@@ -69,23 +71,75 @@ def translate_errors(
     """
     try:
         yield
-    except VolumeError:
-        raise
-    except NotImplementedError as ex:
-        raise UnsupportedOperationError(key, volume) from ex
     except Exception as ex:
-        status = http_status(ex)
-        # A path through a file (NotADirectoryError) names nothing when reading.
-        through_file = isinstance(ex, NotADirectoryError) and missing is UnknownFileError
-        if isinstance(ex, FileNotFoundError) or status == 404 or through_file:
-            if missing is VolumeNotFoundError:
-                raise VolumeNotFoundError(volume, key) from ex
-            raise UnknownFileError(key, volume) from ex
-        if isinstance(ex, PermissionError) or status in (401, 403):
-            raise AccessDeniedError(key, volume) from ex
-        if isinstance(ex, OSError) or status is not None:
-            raise StorageError(key, volume, ex) from ex
-        raise
+        error = typed_error(ex, key, volume, missing)
+        if error is ex:
+            raise
+        raise error from ex
+
+
+def typed_error(
+    ex: BaseException, key: str, volume: str, missing: Type[VolumeError] = UnknownFileError
+) -> BaseException:
+    """Get the typed error for a backend exception (see :func:`translate_errors`).
+
+    Errors of the library and Python's own errors other than ``OSError``
+    (programming errors) are returned unchanged.
+    """
+    if isinstance(ex, VolumeError):
+        return ex
+    if isinstance(ex, NotImplementedError):
+        return UnsupportedOperationError(key, volume)
+    status = http_status(ex)
+    # A path through a file (NotADirectoryError) names nothing when reading.
+    through_file = isinstance(ex, NotADirectoryError) and missing is UnknownFileError
+    if isinstance(ex, FileNotFoundError) or status == 404 or through_file:
+        if missing is VolumeNotFoundError:
+            return VolumeNotFoundError(volume, key)
+        return UnknownFileError(key, volume)
+    if isinstance(ex, PermissionError) or status in (401, 403):
+        return AccessDeniedError(key, volume)
+    # Client libraries raise their own types (httpx, botocore, azure, asyncssh).
+    if isinstance(ex, OSError) or status is not None or type(ex).__module__ != 'builtins':
+        return StorageError(key, volume, ex)
+    return ex
+
+
+def run_each(target: Any, calls: List[Tuple[str, tuple]]) -> List[Optional[BaseException]]:
+    """Call one method of a filesystem (or volume) per item; give each item's
+    error, or None where the call succeeded.
+
+    Async filesystems run the calls concurrently, ``batch_size`` at a time
+    (their ``_name`` coroutines), and every call is tried. Otherwise the calls
+    run in turn up to the first failure, whose error then stands for the calls
+    that were not tried.
+
+    Parameters
+    ----------
+    target: fsspec.AbstractFileSystem or flowserv_fsspec.base.StorageVolume
+        Object whose methods are called.
+    calls: list of (string, tuple)
+        Method name and arguments of each call.
+
+    Returns
+    -------
+    list of Exception or None
+    """
+    if getattr(target, 'async_impl', False):
+        coros = [getattr(target, f'_{name}')(*args) for name, args in calls]
+        results = sync(
+            target.loop, _run_coros_in_chunks, coros, batch_size=target.batch_size,
+            nofiles=True, return_exceptions=True
+        )
+        return [res if isinstance(res, BaseException) else None for res in results]
+    outcomes: List[Optional[BaseException]] = list()
+    for name, args in calls:
+        try:
+            getattr(target, name)(*args)
+        except Exception as ex:
+            return outcomes + [ex] * (len(calls) - len(outcomes))
+        outcomes.append(None)
+    return outcomes
 
 
 def http_status(ex: BaseException) -> Optional[int]:
@@ -221,7 +275,9 @@ class FsspecVolume(StorageVolume):
         """Build the handle for a file (hook for backends with their own handle)."""
         return FsspecFile(self.fs, path, key, self.describe(), size=size)
 
-    def copy_within(self, files: List[FsspecFile], paths: List[str]) -> None:
+    def copy_within(
+        self, files: List[FsspecFile], paths: List[str]
+    ) -> List[Optional[BaseException]]:
         """Copy files of this volume's filesystem to paths of it, server-side
         (hook for backends with a cheaper copy).
 
@@ -231,8 +287,37 @@ class FsspecVolume(StorageVolume):
             Source files on ``self.fs``, with their sizes.
         paths: list of string
             Destination paths on ``self.fs``, already validated.
+
+        Returns
+        -------
+        list of Exception or None
+            Each file's error, None where it was copied (see :func:`run_each`).
         """
-        self.fs.copy([file.path for file in files], paths)
+        return run_each(self.fs, [('cp_file', (f.path, p)) for f, p in zip(files, paths)])
+
+    def put_many(self, keys: List[str], contents: List[bytes]) -> List[Optional[BaseException]]:
+        """Write small files given in memory: concurrently on object stores
+        (each object is written whole or not at all), through ``store()`` on
+        filesystems with folders (temporary name and rename).
+
+        Parameters
+        ----------
+        keys: list of string
+            Destination keys.
+        contents: list of bytes
+            Content of each file.
+
+        Returns
+        -------
+        list of Exception or None
+            Each file's error, None where it was written (see :func:`run_each`).
+        """
+        if self.has_directories:
+            return run_each(self, [
+                ('store', (IOBuffer(io.BytesIO(data)), key)) for key, data in zip(keys, contents)
+            ])
+        paths = [self._resolve(key)[1] for key in keys]
+        return run_each(self.fs, [('pipe_file', item) for item in zip(paths, contents)])
 
     @property
     def url(self) -> str:

@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 from fsspec import AbstractFileSystem
-from fsspec.asyn import _run_coros_in_chunks, sync
 
 from flowserv_fsspec.backends import import_backend
 from flowserv_fsspec.backends.bucket import BucketVolume
 from flowserv_fsspec.documents import make_doc
-from flowserv_fsspec.volume import FsspecFile
+from flowserv_fsspec.errors import InvalidConfigurationError
+from flowserv_fsspec.volume import FsspecFile, run_each
 
 
 S3_STORE = 's3'
@@ -100,24 +100,41 @@ class S3Volume(BucketVolume):
 
     @classmethod
     def make_fs(cls, options: Dict[str, Any]) -> AbstractFileSystem:
-        """Build an ``s3fs.S3FileSystem`` that caches no listings."""
-        s3fs = import_backend('s3fs', 's3://', 's3')
-        return s3fs.S3FileSystem(use_listings_cache=False, **options)
+        """Build an ``s3fs.S3FileSystem`` that caches no listings.
 
-    def copy_within(self, files: List[FsspecFile], paths: List[str]) -> None:
+        The option ``retries`` (attempts per request, 1 = no retry) sets both
+        retry layers: botocore's (HTTP 500/503, throttling, connection errors;
+        ``standard`` mode, exponential backoff with jitter) and s3fs's own (read
+        timeouts, broken responses). Without it the backends' defaults apply
+        (botocore: 5 attempts in ``legacy`` mode, s3fs: 5). An explicit
+        ``config_kwargs={'retries': ...}`` takes precedence for botocore.
+        """
+        s3fs = import_backend('s3fs', 's3://', 's3')
+        retries = options.pop('retries', None)
+        if retries is not None:
+            if not isinstance(retries, int) or isinstance(retries, bool) or retries < 1:
+                raise InvalidConfigurationError('S3 option retries', retries, 'expected int >= 1')
+            config = dict(options.get('config_kwargs') or {})
+            config.setdefault('retries', {'max_attempts': retries, 'mode': 'standard'})
+            options['config_kwargs'] = config
+        fs = s3fs.S3FileSystem(use_listings_cache=False, **options)
+        if retries is not None:
+            fs.retries = retries
+        return fs
+
+    def copy_within(
+        self, files: List[FsspecFile], paths: List[str]
+    ) -> List[Optional[BaseException]]:
         """Copy objects with one CopyObject request each, sent concurrently.
 
-        s3fs's ``copy`` first asks every object's size (a HEAD each); the
+        s3fs's ``cp_file`` first asks every object's size (a HEAD each); the
         sizes are known from the listing. Objects over 5 GiB, which need a
-        multipart copy, go through ``fs.copy``.
+        multipart copy, go through ``cp_file``.
         """
-        small = [(f.path, p) for f, p in zip(files, paths) if f.size() <= S3_COPY_LIMIT]
-        large = [(f.path, p) for f, p in zip(files, paths) if f.size() > S3_COPY_LIMIT]
-        fs: Any = self.fs
-        sync(fs.loop, _run_coros_in_chunks, [fs._copy_basic(a, b) for a, b in small],
-             batch_size=fs.batch_size, nofiles=True)
-        if large:
-            fs.copy([a for a, _ in large], [b for _, b in large])
+        return run_each(self.fs, [
+            ('copy_basic' if f.size() <= S3_COPY_LIMIT else 'cp_file', (f.path, p))
+            for f, p in zip(files, paths)
+        ])
 
     def _handle(self, path: str, key: str, size: Optional[int]) -> S3File:
         return S3File(self, path.split('/', 1)[1], size=size)
