@@ -18,6 +18,8 @@ are rejected:
   files than the one it names.
 """
 
+import re
+import uuid
 from typing import Optional
 
 from flowserv_fsspec.errors import InvalidKeyError
@@ -27,6 +29,9 @@ SEP = '/'
 """Separator of key segments on every backend."""
 
 GLOB_CHARS = frozenset('*?[')
+
+TEMP_NAME = re.compile(r'\..+\.[0-9a-f]{12}\.part')
+"""Names of the temporary files that ``store()`` writes beside a target."""
 
 
 def normalize_key(key: Optional[str], allow_empty: bool = False) -> str:
@@ -124,3 +129,36 @@ def path_to_key(root: str, path: str) -> Optional[str]:
     if not path.startswith(base):
         return None
     return path[len(base):].lstrip(SEP) or None
+
+
+def temp_path(path: str) -> str:
+    """Get a fresh temporary name beside a path, for a write that is renamed
+    into place: hidden (leading '.'), unique, and ending in '.part'.
+
+    Parameters
+    ----------
+    path: string
+        Path of the target file.
+
+    Returns
+    -------
+    string
+    """
+    parent, _, name = path.rpartition(SEP)
+    return f'{parent}{SEP}.{name}.{uuid.uuid4().hex[:12]}.part'
+
+
+def is_temp_path(path: str) -> bool:
+    """Whether a path names a temporary file of an unfinished ``store()``
+    (one that a dropped connection kept from being renamed or removed).
+
+    Parameters
+    ----------
+    path: string
+        A path or key.
+
+    Returns
+    -------
+    bool
+    """
+    return TEMP_NAME.fullmatch(path.rpartition(SEP)[2]) is not None

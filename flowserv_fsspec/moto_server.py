@@ -8,6 +8,7 @@ package (the ``demo`` and ``test`` extras install it).
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections import Counter
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional
@@ -20,11 +21,18 @@ MOTO_CREDENTIALS = {'key': 'testing', 'secret': 'testing'}
 """Credentials that moto accepts (it accepts any)."""
 
 
+FAULT_CODES = {500: 'InternalError', 502: 'BadGateway', 503: 'ServiceUnavailable'}
+"""S3 error codes of the HTTP statuses that ``inject`` can answer."""
+
+
 class RequestCounter:
-    """WSGI middleware that counts requests by method and payload bytes.
+    """WSGI middleware that counts requests by method and payload bytes, and
+    injects faults.
 
     ``bytes_in`` counts request bodies (uploads), ``bytes_out`` response
-    bodies (downloads).
+    bodies (downloads). ``inject`` makes the next requests fail; ``cut``
+    drops every connection that sends a request from then on (a stopped
+    server, including its kept-alive connections).
     """
 
     def __init__(self, app: Callable):
@@ -37,6 +45,8 @@ class RequestCounter:
         """
         self.app = app
         self.lock = threading.Lock()
+        self.faults: List[Any] = list()
+        self.cut_all = False
         self.reset()
 
     def reset(self) -> None:
@@ -64,6 +74,32 @@ class RequestCounter:
                 'bytes_in': self.bytes_in, 'bytes_out': self.bytes_out
             }
 
+    def inject(self, fault: Any, count: int = 1) -> None:
+        """Make the next requests fail.
+
+        Parameters
+        ----------
+        fault: int or string
+            An HTTP status of FAULT_CODES (answered with an S3 error document)
+            or 'reset' (the connection is closed without an answer).
+        count: int, default=1
+            Number of requests that fail.
+        """
+        if fault != 'reset' and fault not in FAULT_CODES:
+            raise ValueError(f'unknown fault {fault!r}')
+        with self.lock:
+            self.faults.extend([fault] * count)
+
+    def cut(self) -> None:
+        """Drop the connection of every request from now on."""
+        self.cut_all = True
+
+    def _fault(self) -> Any:
+        with self.lock:
+            if self.cut_all:
+                return 'reset'
+            return self.faults.pop(0) if self.faults else None
+
     def __call__(self, environ: Dict, start_response: Callable) -> Iterable[bytes]:
         """Count the request, then serve it, counting response bytes.
 
@@ -79,6 +115,20 @@ class RequestCounter:
         with self.lock:
             self.methods[environ['REQUEST_METHOD']] += 1
             self.bytes_in += length
+        fault = self._fault()
+        if fault == 'reset':
+            start_response('500 Connection Dropped', [('Content-Length', '0')])
+            sock = environ.get('werkzeug.socket')
+            if sock is not None:
+                sock.shutdown(socket.SHUT_RDWR)
+            return []
+        if fault is not None:
+            body = (f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{FAULT_CODES[fault]}'
+                    '</Code><Message>injected fault</Message></Error>').encode()
+            start_response(f'{fault} {FAULT_CODES[fault]}', [
+                ('Content-Type', 'application/xml'), ('Content-Length', str(len(body)))
+            ])
+            return [body]
         return self._count_out(self.app(environ, start_response))
 
     def _count_out(self, body: Iterable[bytes]) -> Iterator[bytes]:
@@ -152,12 +202,18 @@ class MotoS3Server:
             self.host, self.port, self.counter, threaded=True, request_handler=QuietHandler
         )
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
     def stop(self) -> None:
-        """Stop the server and wait for its thread to end."""
+        """Stop the server and wait for its thread to end; connections that
+        clients keep alive are dropped at their next request.
+        """
+        if self.counter is not None:
+            self.counter.cut()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

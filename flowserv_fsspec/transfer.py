@@ -238,15 +238,21 @@ def copy_server_side(pairs: List[Pair], target: StorageVolume, progress: Progres
 
 def copy_bulk(pairs: List[Pair], target: StorageVolume, progress: Progress) -> None:
     """Copy small files between two filesystems: one concurrent read and one
-    concurrent write per batch.
+    concurrent write per batch. A file that cannot be read is not written.
     """
     assert not pairs or isinstance(target, FsspecVolume)
     for batch in batches(pairs, max_bytes=BULK_BATCH_BYTES):
-        files: List[FsspecFile] = [file for _, file, _ in batch]  # type: ignore[misc]
-        contents = read_all(files)
-        progress.finished(
-            batch, target.put_many([dstkey for _, _, dstkey in batch], contents)  # type: ignore[attr-defined]
+        contents = read_all(batch)
+        readable = [i for i, data in enumerate(contents) if isinstance(data, bytes)]
+        written = target.put_many(  # type: ignore[attr-defined]
+            [batch[i][2] for i in readable], [contents[i] for i in readable]
         )
+        outcomes: List[Optional[BaseException]] = [
+            data if isinstance(data, BaseException) else None for data in contents
+        ]
+        for i, error in zip(readable, written):
+            outcomes[i] = error
+        progress.finished(batch, outcomes)
 
 
 def copy_streamed(pairs: List[Pair], target: StorageVolume, progress: Progress) -> None:
@@ -259,16 +265,20 @@ def copy_streamed(pairs: List[Pair], target: StorageVolume, progress: Progress) 
         progress.finished([pair], [None], nbytes)
 
 
-def read_all(files: List[FsspecFile]) -> List[bytes]:
+def read_all(batch: List[Pair]) -> List[Union[bytes, BaseException]]:
     """Read small files of one filesystem concurrently, by byte range: the
-    sizes are known from the listing, so no metadata request is made.
+    sizes are known from the listing, so no metadata request is made. A file
+    that cannot be read gives its typed error, named by its source key.
     """
-    fs = files[0].fs
-    wanted = [file for file in files if file.size() > 0]
-    with translate_errors(files[0].key, files[0].volume):
-        data = fs.cat_ranges(
-            [file.path for file in wanted], [0] * len(wanted), [file.size() for file in wanted],
-            on_error='raise'
+    files: List[FsspecFile] = [file for _, file, _ in batch]  # type: ignore[misc]
+    wanted = [i for i, file in enumerate(files) if file.size() > 0]
+    data = files[0].fs.cat_ranges(
+        [files[i].path for i in wanted], [0] * len(wanted), [files[i].size() for i in wanted],
+        on_error='return'
+    )
+    result: List[Union[bytes, BaseException]] = [b''] * len(files)
+    for i, content in zip(wanted, data):
+        result[i] = content if isinstance(content, bytes) else typed_error(
+            content, batch[i][0], files[i].volume
         )
-    by_path = dict(zip((file.path for file in wanted), data))
-    return [by_path.get(file.path, b'') for file in files]
+    return result

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import shutil
-import uuid
 from contextlib import contextmanager
 from typing import IO, Any, Dict, Iterator, List, Optional, Tuple, Type
 
@@ -31,7 +30,7 @@ from flowserv_fsspec.errors import (
     VolumeError,
     VolumeNotFoundError,
 )
-from flowserv_fsspec.keys import key_to_path, normalize_key, path_to_key
+from flowserv_fsspec.keys import is_temp_path, key_to_path, normalize_key, path_to_key, temp_path
 
 
 COPY_CHUNK = 1024 * 1024
@@ -546,8 +545,7 @@ class FsspecVolume(StorageVolume):
         """Write to a temporary name beside the target, then rename it into
         place: a failed write leaves the previous file (or none), never a part.
         """
-        parent, _, name = path.rpartition('/')
-        temp = f'{parent}/.{name}.{uuid.uuid4().hex[:12]}.part'
+        temp = temp_path(path)
         try:
             with file.open() as src, self.fs.open(temp, 'wb') as out:
                 shutil.copyfileobj(src, out, COPY_CHUNK)
@@ -601,7 +599,9 @@ class FsspecVolume(StorageVolume):
 
         A file gives a single entry whose key equals ``src``; a folder gives all
         files below it; None or '' gives every file of the volume. One listing
-        call; each handle carries the size from the listing.
+        call; each handle carries the size from the listing. Temporary files
+        of unfinished writes (``.name.<hex>.part``, left when a connection
+        dropped before they were renamed or removed) are not listed.
 
         Parameters
         ----------
@@ -616,6 +616,8 @@ class FsspecVolume(StorageVolume):
         result = list()
         for name, info in self._find(path, key).items():
             name = self.fs._strip_protocol(name)
+            if self.has_directories and is_temp_path(name):
+                continue
             if name == path and key:
                 filekey = key
             else:

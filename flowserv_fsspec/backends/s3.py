@@ -115,7 +115,7 @@ class S3Volume(BucketVolume):
             if not isinstance(retries, int) or isinstance(retries, bool) or retries < 1:
                 raise InvalidConfigurationError('S3 option retries', retries, 'expected int >= 1')
             config = dict(options.get('config_kwargs') or {})
-            config.setdefault('retries', {'max_attempts': retries, 'mode': 'standard'})
+            config.setdefault('retries', {'total_max_attempts': retries, 'mode': 'standard'})
             options['config_kwargs'] = config
         fs = s3fs.S3FileSystem(use_listings_cache=False, **options)
         if retries is not None:
