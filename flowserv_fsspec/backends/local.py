@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
 from flowserv_fsspec.documents import make_doc, read_args
-from flowserv_fsspec.errors import InvalidConfigurationError
+from flowserv_fsspec.errors import InvalidConfigurationError, InvalidKeyError
 from flowserv_fsspec.volume import FsspecVolume
 
 
@@ -39,6 +39,11 @@ class LocalVolume(FsspecVolume):
 
     The base directory is not created up front: writes create the folders
     they need, and listing a missing base directory gives no files.
+
+    Symbolic links never lead out of the volume: a key whose path resolves
+    outside the base directory is rejected (``InvalidKeyError``) before it is
+    read, written or deleted; ``walk`` does not follow links to folders and
+    lists links to files only when their target is inside the volume.
     """
 
     def __init__(self, basedir: str, identifier: Optional[str] = None):
@@ -108,6 +113,28 @@ class LocalVolume(FsspecVolume):
                 'storage options', sorted(storage_options), 'local volumes take none'
             )
         return cls(basedir=fsspec.core.split_protocol(url)[1], identifier=identifier)
+
+    def _resolve(self, key: Optional[str], allow_empty: bool = False) -> Tuple[str, str]:
+        key, path = super()._resolve(key, allow_empty=allow_empty)
+        if not self._inside(path):
+            raise InvalidKeyError(key, f'leads out of {self.root} through a symbolic link')
+        return key, path
+
+    def _inside(self, path: str) -> bool:
+        """Whether a path, with its symbolic links resolved, is below the root."""
+        root, real = os.path.realpath(self.root), os.path.realpath(path)
+        return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+    def _find(self, path: str, key: str) -> Dict[str, Dict]:
+        if not os.path.isdir(path):
+            return super()._find(path, key)
+        found = dict()
+        for folder, _, names in os.walk(path):  # does not follow links to folders
+            for name in names:
+                name = os.path.join(folder, name)
+                if self._inside(name) and os.path.isfile(name):
+                    found[self.fs._strip_protocol(name)] = {'size': os.path.getsize(name)}
+        return found
 
     def _folder_volume(self, key: str, path: str, identifier: Optional[str]) -> LocalVolume:
         basedir = os.path.join(self.basedir, *key.split('/'))

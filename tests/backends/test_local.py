@@ -3,10 +3,12 @@
 import json
 import os
 
+import pytest
 from flowserv.volume.fs import FStore as FlowservFStore
 from helpers import files_of, put
 
-from flowserv_fsspec import FS_STORE, FStore, LocalVolume, Volume, from_url
+from flowserv_fsspec import FS_STORE, FStore, LocalVolume, Volume, copy_files, from_url
+from flowserv_fsspec.errors import InvalidKeyError
 
 
 def test_document_is_byte_identical_to_flowserv(tmp_path):
@@ -54,3 +56,52 @@ def test_erase_removes_the_base_directory(tmp_path):
     volume.erase()
     assert not (tmp_path / 'base').exists()
     assert tmp_path.exists()
+
+
+@pytest.fixture
+def linked(tmp_path):
+    """A volume whose folder holds links: to a file and a folder outside it,
+    and to a file inside it."""
+    outside = tmp_path / 'outside'
+    outside.mkdir()
+    (outside / 'secret.txt').write_bytes(b'secret')
+    base = tmp_path / 'base'
+    (base / 'data').mkdir(parents=True)
+    (base / 'data' / 'a.txt').write_bytes(b'a')
+    os.symlink(outside / 'secret.txt', base / 'data' / 'leak.txt')
+    os.symlink(outside, base / 'data' / 'out')
+    os.symlink(base / 'data' / 'a.txt', base / 'data' / 'alias.txt')
+    return LocalVolume(str(base)), outside
+
+
+def test_walk_does_not_follow_links_out_of_the_volume(linked):
+    volume, _ = linked
+    assert files_of(volume) == {'data/a.txt': b'a', 'data/alias.txt': b'a'}
+    assert volume.query('data/') == ['data/a.txt', 'data/alias.txt']
+
+
+@pytest.mark.parametrize('key', ['data/leak.txt', 'data/out/secret.txt', 'data/out'])
+def test_keys_through_links_out_of_the_volume_are_rejected(linked, key):
+    volume, outside = linked
+    with pytest.raises(InvalidKeyError, match='symbolic link'):
+        volume.load(key)
+    with pytest.raises(InvalidKeyError, match='symbolic link'):
+        volume.walk(key)
+    with pytest.raises(InvalidKeyError, match='symbolic link'):
+        put(volume, key, b'overwritten')
+    with pytest.raises(InvalidKeyError, match='symbolic link'):
+        volume.delete(key)
+    with pytest.raises(InvalidKeyError, match='symbolic link'):
+        volume.get_store_for_folder(key)
+    assert (outside / 'secret.txt').read_bytes() == b'secret'
+    assert sorted(p.name for p in outside.iterdir()) == ['secret.txt']
+
+
+def test_erase_and_copy_leave_link_targets_alone(linked, tmp_path):
+    volume, outside = linked
+    copied = LocalVolume(str(tmp_path / 'copy'))
+    assert copy_files(None, volume, None, copied) == ['data/a.txt', 'data/alias.txt']
+    volume.delete('data')
+    volume.erase()
+    assert (outside / 'secret.txt').read_bytes() == b'secret'
+    assert not (tmp_path / 'base').exists()
