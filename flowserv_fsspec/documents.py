@@ -5,7 +5,7 @@ files. Documents carry no credentials: those come from the environment or
 from storage options given in code.
 """
 
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 from flowserv_fsspec.errors import InvalidConfigurationError
 
@@ -37,7 +37,10 @@ def make_doc(doc_type: str, identifier: Optional[str], **args: Any) -> Dict:
     }
 
 
-def read_args(doc: Dict, doc_type: str, required: Sequence[str] = ()) -> Dict[str, Any]:
+def read_args(
+    doc: Dict, doc_type: str, required: Sequence[str] = (),
+    types: Optional[Dict[str, Tuple[type, ...]]] = None
+) -> Dict[str, Any]:
     """Read the arguments of a volume document of the given type.
 
     Parameters
@@ -47,7 +50,9 @@ def read_args(doc: Dict, doc_type: str, required: Sequence[str] = ()) -> Dict[st
     doc_type: string
         Expected volume type (a missing 'type' is accepted).
     required: list of string, default=()
-        Arguments that must be present with a value other than None.
+        Arguments that must be present with a string value.
+    types: dict, default=None
+        Types allowed for optional arguments (when given and not None).
 
     Returns
     -------
@@ -76,6 +81,16 @@ def read_args(doc: Dict, doc_type: str, required: Sequence[str] = ()) -> Dict[st
             raise InvalidConfigurationError(
                 f'{doc_type!r} volume document', doc.get('id'),
                 f'argument {name!r} is missing'
+            )
+    expected = dict.fromkeys(required, (str,))
+    expected.update(types or {})
+    for name, kinds in expected.items():
+        value = args.get(name)
+        wrong_bool = isinstance(value, bool) and bool not in kinds
+        if value is not None and (wrong_bool or not isinstance(value, kinds)):
+            raise InvalidConfigurationError(
+                f'argument {name!r} of {doc_type!r} volume document', value,
+                f"expected {' or '.join(kind.__name__ for kind in kinds)}"
             )
     return args
 

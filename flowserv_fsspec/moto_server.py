@@ -21,7 +21,9 @@ MOTO_CREDENTIALS = {'key': 'testing', 'secret': 'testing'}
 """Credentials that moto accepts (it accepts any)."""
 
 
-FAULT_CODES = {500: 'InternalError', 502: 'BadGateway', 503: 'ServiceUnavailable'}
+FAULT_CODES = {
+    403: 'AccessDenied', 500: 'InternalError', 502: 'BadGateway', 503: 'ServiceUnavailable'
+}
 """S3 error codes of the HTTP statuses that ``inject`` can answer."""
 
 

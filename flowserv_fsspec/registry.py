@@ -18,7 +18,7 @@ from flowserv_fsspec.backends.sftp import SFTP_STORE, SftpVolume
 from flowserv_fsspec.backends.webdav import WEBDAV_STORE, WebdavVolume
 from flowserv_fsspec.base import StorageVolume
 from flowserv_fsspec.documents import FSSPEC_STORE
-from flowserv_fsspec.errors import InvalidConfigurationError
+from flowserv_fsspec.errors import InvalidConfigurationError, MissingExtraError
 from flowserv_fsspec.volume import FsspecVolume
 
 
@@ -77,7 +77,12 @@ def from_url(url: str, identifier: Optional[str] = None, **storage_options: Any)
         raise InvalidConfigurationError('volume URL', url, 'expected a non-empty string')
     protocol = fsspec.core.split_protocol(url)[0] or 'file'
     volume_class = _BY_PROTOCOL.get(protocol, FsspecVolume)
-    return volume_class.from_url(url, identifier=identifier, **storage_options)
+    try:
+        return volume_class.from_url(url, identifier=identifier, **storage_options)
+    except InvalidConfigurationError as ex:
+        if isinstance(ex, MissingExtraError) or ex.value == url:
+            raise
+        raise InvalidConfigurationError('volume URL', url, str(ex)) from ex
 
 
 def Volume(doc: Dict) -> StorageVolume:

@@ -3,7 +3,6 @@
 import zipfile
 
 import fsspec
-import pytest
 from helpers import files_of, put
 
 from flowserv_fsspec import (
@@ -15,7 +14,6 @@ from flowserv_fsspec import (
     from_url,
     register,
 )
-from flowserv_fsspec.errors import InvalidConfigurationError
 
 
 def test_memory_url_gives_a_generic_volume_that_round_trips():
@@ -34,27 +32,6 @@ def test_other_fsspec_protocols_use_the_generic_volume(tmp_path):
     zipped = from_url('zip://', fo=str(zip_path))
     assert type(zipped) is FsspecVolume
     assert files_of(zipped) == {'inner/data.txt': b'zipped'}
-
-
-@pytest.mark.parametrize('url', ['nosuchprotocol://x/y', ''])
-def test_unknown_protocol_names_the_url(url):
-    with pytest.raises(InvalidConfigurationError) as ex:
-        from_url(url)
-    assert repr(url) in str(ex.value)
-
-
-@pytest.mark.parametrize('doc,named', [
-    ({'type': 'nope', 'id': 'x', 'args': []}, "'nope'"),
-    ({'type': 's3', 'id': 'x', 'args': []}, "'bucket'"),
-    ({'type': 'fs', 'id': 'x'}, "'basedir'"),
-    ({'type': 's3', 'id': 'x', 'args': {'bucket': 'b'}}, 'args'),
-    ({'type': 'fsspec', 'id': 'x', 'args': [{'key': 'url', 'value': 'bogus://q'}]}, "'bogus://q'"),
-    ('not a dict', "'not a dict'"),
-])
-def test_bad_documents_raise_configuration_errors_naming_the_problem(doc, named):
-    with pytest.raises(InvalidConfigurationError) as ex:
-        Volume(doc)
-    assert named in str(ex.value)
 
 
 def test_registered_class_is_selected_by_url_and_document():

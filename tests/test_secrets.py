@@ -5,8 +5,9 @@ import json
 import logging
 
 import pytest
+from google.oauth2.credentials import Credentials
 
-from flowserv_fsspec import AzureVolume, S3Volume, SftpVolume, WebdavVolume
+from flowserv_fsspec import AzureVolume, GCVolume, S3Volume, SftpVolume, WebdavVolume
 from flowserv_fsspec.errors import VolumeError
 
 
@@ -18,6 +19,9 @@ def volumes(request):
     s3 = request.getfixturevalue('s3_server')
     yield S3Volume(request.getfixturevalue('bucket'), 'p', storage_options=dict(
         endpoint_url=s3.endpoint_url, key='testing', secret=SECRET))
+    request.getfixturevalue('gcs_server')
+    yield GCVolume(request.getfixturevalue('gcs_bucket'), 'p', storage_options=dict(
+        token=Credentials(token=SECRET)))
     azurite = request.getfixturevalue('azurite')
     yield AzureVolume(request.getfixturevalue('azure_container'), 'p', storage_options=dict(
         connection_string=azurite.connection_string + f'SharedAccessSignature={SECRET};'))
@@ -39,6 +43,6 @@ def test_planted_secret_never_shows(request, caplog):
             with pytest.raises(VolumeError) as ex:
                 getattr(volume, op)(key)
             shown.append(str(ex.value))
-    assert len(shown) == 4 * 9
+    assert len(shown) == 5 * 9
     shown += [record.getMessage() for record in caplog.records]
     assert not [text for text in shown if SECRET in text]

@@ -102,7 +102,7 @@ class BucketVolume(FsspecVolume):
         -------
         flowserv_fsspec.backends.bucket.BucketVolume
         """
-        args = read_args(doc, cls.doc_type, required=(cls.bucket_arg,))
+        args = read_args(doc, cls.doc_type, required=(cls.bucket_arg,), types={'prefix': (str,)})
         return cls(args[cls.bucket_arg], args.get('prefix'), doc.get('id'))
 
     @classmethod

@@ -15,8 +15,8 @@ from fsspec import AbstractFileSystem
 
 from flowserv_fsspec.backends import import_backend
 from flowserv_fsspec.documents import make_doc, read_args
-from flowserv_fsspec.errors import InvalidConfigurationError
-from flowserv_fsspec.volume import FsspecVolume
+from flowserv_fsspec.errors import InvalidConfigurationError, VolumeNotFoundError
+from flowserv_fsspec.volume import FsspecVolume, translate_errors
 
 
 SFTP_STORE = 'sftp'
@@ -109,7 +109,9 @@ class SftpVolume(FsspecVolume):
             if timeout is not None:
                 options.setdefault('connect_timeout', timeout)
             sshfs = import_backend('sshfs', 'sftp://', 'sftp')
-            fs = sshfs.SSHFileSystem(hostname, port=port or 22, **options)
+            # sshfs connects here: a refused login or an unreachable host fails now.
+            with translate_errors('', self._describe(remotedir), missing=VolumeNotFoundError):
+                fs = sshfs.SSHFileSystem(hostname, port=port or 22, **options)
         super().__init__(fs, root=remotedir, identifier=identifier)
 
     def describe(self) -> str:
@@ -120,8 +122,11 @@ class SftpVolume(FsspecVolume):
         -------
         str
         """
+        return self._describe(self.root)
+
+    def _describe(self, root: str) -> str:
         port = f':{self.port}' if self.port else ''
-        return f'SFTP folder sftp://{self.hostname}{port}{self.root}'
+        return f'SFTP folder sftp://{self.hostname}{port}{root}'
 
     @classmethod
     def from_dict(cls, doc: Dict) -> SftpVolume:
@@ -136,7 +141,9 @@ class SftpVolume(FsspecVolume):
         -------
         flowserv_fsspec.backends.sftp.SftpVolume
         """
-        args = read_args(doc, SFTP_STORE, required=('basedir', 'hostname'))
+        args = read_args(doc, SFTP_STORE, required=('basedir', 'hostname'), types={
+            'port': (int,), 'timeout': (int, float), 'look_for_keys': (bool,), 'sep': (str,)
+        })
         return cls(
             args['basedir'], args['hostname'], port=args.get('port'),
             timeout=args.get('timeout'), look_for_keys=args.get('look_for_keys', False),

@@ -69,7 +69,8 @@ class WebdavVolume(FsspecVolume):
         fs: webdav4.fsspec.WebdavFileSystem, default=None
             A ready filesystem to use instead of building one.
         """
-        if not isinstance(base_url, str) or urlsplit(base_url).scheme not in ('http', 'https'):
+        parts = urlsplit(base_url) if isinstance(base_url, str) else None
+        if parts is None or parts.scheme not in ('http', 'https') or not parts.hostname:
             raise InvalidConfigurationError('WebDAV address', base_url, 'expected http(s)://...')
         self.base_url = base_url
         self.basedir = basedir
@@ -108,7 +109,7 @@ class WebdavVolume(FsspecVolume):
         -------
         flowserv_fsspec.backends.webdav.WebdavVolume
         """
-        args = read_args(doc, WEBDAV_STORE, required=('base_url',))
+        args = read_args(doc, WEBDAV_STORE, required=('base_url',), types={'basedir': (str,)})
         return cls(args['base_url'], args.get('basedir'), doc.get('id'))
 
     @classmethod

@@ -26,7 +26,6 @@ from flowserv_fsspec.errors import (
     MissingExtraError,
     StorageError,
     UnsupportedOperationError,
-    VolumeNotFoundError,
 )
 
 
@@ -84,22 +83,6 @@ def test_urls_select_each_backend(gcs_bucket, azure_container, sftp_server, webd
         assert type(volume) is cls, url
         assert getattr(volume, attr) == value, url
     assert from_url(f'davs://{host}/x').base_url == f'https://{host}'
-
-
-@pytest.mark.parametrize('backend', ['gcs', 'azure'])
-def test_missing_bucket_fails_and_is_never_created(backend, request):
-    if backend == 'gcs':
-        request.getfixturevalue('gcs_server')
-        volume = GCVolume('no-such-bucket-gcs', prefix='p')
-    else:
-        request.getfixturevalue('azurite')
-        volume = AzureVolume('no-such-container', prefix='p')
-    for op in (lambda: volume.walk(None), lambda: put(volume, 'f.txt', b'1')):
-        with pytest.raises(VolumeNotFoundError) as ex:
-            op()
-        assert 'no-such-' in str(ex.value)
-    volume.mkdir('some/dir')
-    assert not volume.fs.exists(volume.bucket)
 
 
 @pytest.mark.parametrize('url,module,extra', [
