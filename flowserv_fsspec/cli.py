@@ -1,47 +1,90 @@
 """The ``flowserv-fsspec`` command line.
 
-A URL names a volume root (``s3://bucket``, ``memory://runs``, a local
-folder) or a file or folder inside it (``s3://bucket/runs/r1/log.txt``).
-Exit codes: 0 success, 1 failure (one line on stderr naming what failed),
-2 usage error.
+A *location* names a volume, or a file or folder inside one: a URL
+(``s3://bucket/runs/r1``, ``memory://runs``, a local path) or ``@doc.json``
+(a file holding a flowserv volume document), optionally followed by
+``:key/inside`` (``@doc.json:runs/r1``). Exit codes: 0 success, 1 failure
+(one line on stderr naming what failed), 2 usage error. ``--json`` prints
+machine-readable results on standard output.
 """
 
 import argparse
-import hashlib
+import json
 import os
 import sys
-import tempfile
-import time
-from typing import Dict, List, Optional, TextIO, Tuple
+from typing import Any, Dict, List, Optional, TextIO, Tuple
 
 import fsspec
 from fsspec.callbacks import Callback, TqdmCallback
 
-from flowserv_fsspec.base import StorageVolume
-from flowserv_fsspec.errors import InvalidKeyError, VolumeError
-from flowserv_fsspec.registry import from_url
-from flowserv_fsspec.transfer import copy_files
+from flowserv_fsspec.base import IOHandle, StorageVolume
+from flowserv_fsspec.errors import InvalidConfigurationError, UnknownFileError, VolumeError
+from flowserv_fsspec.registry import Volume, from_url
+from flowserv_fsspec.sync import sync_files
+from flowserv_fsspec.transfer import copy_planned, destinations
 
 
 LOCAL_PROTOCOLS = (None, 'file', 'local')
 
+Files = List[Tuple[str, IOHandle]]
 
-def split_url(url: str) -> Tuple[StorageVolume, str]:
-    """Split a URL into the volume of its parent folder and the last key.
 
-    A URL with a single path segment (``s3://bucket``, ``memory://runs``)
-    names a volume root and gives the key ''.
+class Refused(Exception):
+    """A command that would do something the user did not ask for clearly."""
+
+
+# -- Locations -------------------------------------------------------------------
+
+def read_document(arg: str) -> Tuple[Dict, str]:
+    """Read ``@file.json[:key]``: the volume document and the key inside it."""
+    filename, _, key = arg[1:].partition(':')
+    try:
+        with open(filename, 'rb') as f:
+            return json.load(f), key.strip('/')
+    except (OSError, ValueError) as ex:
+        raise InvalidConfigurationError('volume document file', filename, str(ex)) from ex
+
+
+def open_volume(arg: str) -> StorageVolume:
+    """Get the volume whose root is a location.
 
     Parameters
     ----------
-    url: string
-        URL or local path.
+    arg: string
+        URL, local path or ``@file.json[:key]``.
+
+    Returns
+    -------
+    flowserv_fsspec.base.StorageVolume
+    """
+    if arg.startswith('@'):
+        doc, key = read_document(arg)
+        volume = Volume(doc)
+        return volume.get_store_for_folder(key) if key else volume
+    return from_url(arg)
+
+
+def split_url(arg: str) -> Tuple[StorageVolume, str]:
+    """Split a location into the volume of its parent folder and the last key.
+
+    A location with a single path segment (``s3://bucket``, ``memory://runs``)
+    or a document without key names a volume root and gives the key ''.
+
+    Parameters
+    ----------
+    arg: string
+        URL, local path or ``@file.json[:key]``.
 
     Returns
     -------
     tuple of (flowserv_fsspec.base.StorageVolume, string)
     """
-    protocol, path = fsspec.core.split_protocol(url)
+    if arg.startswith('@'):
+        doc, key = read_document(arg)
+        parent, _, name = key.rpartition('/')
+        volume = Volume(doc)
+        return (volume.get_store_for_folder(parent) if parent else volume), name
+    protocol, path = fsspec.core.split_protocol(arg)
     if protocol in LOCAL_PROTOCOLS:
         path = os.path.abspath(path)
         if path == '/':
@@ -49,52 +92,55 @@ def split_url(url: str) -> Tuple[StorageVolume, str]:
     else:
         path = path.strip('/')
         if '/' not in path:
-            return from_url(url), ''
+            return from_url(arg), ''
     parent, _, name = path.rpartition('/')
     prefix = '' if protocol in LOCAL_PROTOCOLS else protocol + '://'
     return from_url(prefix + (parent or '/')), name
 
 
-def walk_url(url: str) -> Tuple[StorageVolume, str, List]:
-    """List the files at a URL: the volume, the key and the walk result."""
-    volume, key = split_url(url)
-    return volume, key, volume.walk(key)
+def walk_url(arg: str, must_exist: bool = True) -> Tuple[StorageVolume, str, Files]:
+    """List the files at a location: its volume, key and the walk result.
+
+    A key that names nothing is an error (``UnknownFileError``) when
+    ``must_exist``; an empty volume root is not.
+    """
+    volume, key = split_url(arg)
+    files = volume.walk(key)
+    if must_exist and key and not files:
+        raise UnknownFileError(key, volume.describe())
+    return volume, key, files
 
 
-def is_file(files: List, key: str) -> bool:
+def is_file(files: Files, key: str) -> bool:
     """Whether a walk result names the single file ``key``."""
     return bool(key) and len(files) == 1 and files[0][0] == key
 
 
-def cmd_ls(args: argparse.Namespace) -> int:
-    """List the files below a URL, one key (relative to the URL) per line."""
-    _, key, files = walk_url(args.url)
-    for filekey, handle in files:
-        name = filekey if is_file(files, key) or not key else filekey[len(key) + 1:]
-        print(f'{handle.size():>12}  {name}' if args.long else name)
-    return 0
+def relative(files: Files, key: str) -> Files:
+    """Give walked files keys relative to the walked folder (a file keeps its name)."""
+    if is_file(files, key):
+        return [(key.rpartition('/')[2], files[0][1])]
+    cut = len(key) + 1 if key else 0
+    return [(filekey[cut:], handle) for filekey, handle in files]
 
 
-def cmd_cat(args: argparse.Namespace) -> int:
-    """Write a file's bytes to standard output."""
-    volume, key = split_url(args.url)
-    with volume.load(key).open() as f:
-        while True:
-            chunk = f.read(1024 * 1024)
-            if not chunk:
-                break
-            sys.stdout.buffer.write(chunk)
-    sys.stdout.buffer.flush()
-    return 0
+def emit(args: argparse.Namespace, data: Any, lines: List[str]) -> None:
+    """Print a result: as JSON with ``--json``, else as lines of text."""
+    if getattr(args, 'json', False):
+        print(json.dumps(data, indent=2))
+    else:
+        for line in lines:
+            print(line)
 
 
-def cmd_rm(args: argparse.Namespace) -> int:
-    """Delete a file, or a folder and everything below it."""
-    volume, key = split_url(args.url)
-    if not key:
-        raise InvalidKeyError(args.url, 'names a whole volume; rm removes files and folders in one')
-    volume.delete(key)
-    return 0
+def human(nbytes: int) -> str:
+    """Format a byte count for people (1024-based)."""
+    size, unit = float(nbytes), 'B'
+    for unit in ('B', 'KiB', 'MiB', 'GiB', 'TiB'):
+        if size < 1024 or unit == 'TiB':
+            break
+        size /= 1024
+    return f'{nbytes} B' if unit == 'B' else f'{size:.1f} {unit}'
 
 
 def progress_bar(quiet: bool, stream: TextIO) -> Optional[Callback]:
@@ -107,114 +153,189 @@ def progress_bar(quiet: bool, stream: TextIO) -> Optional[Callback]:
         return None
 
 
-def cmd_cp(args: argparse.Namespace) -> int:
-    """Copy a file or folder from one URL to another."""
-    source, key, files = walk_url(args.src)
-    if is_file(files, key):
-        if args.dst.endswith('/'):
-            target, dstkey = from_url(args.dst), key.rpartition('/')[2]
-        else:
-            target, dstkey = split_url(args.dst)
-    else:
-        target, dstkey = from_url(args.dst), None
-    bar = progress_bar(args.quiet, sys.stderr)
-    try:
-        copied = copy_files(key, source, dstkey, target, callback=bar)
-    finally:
-        if bar is not None:
-            bar.close()
-    if not args.quiet:
-        print(f'copied {len(copied)} file(s) to {args.dst}')
+# -- Commands --------------------------------------------------------------------
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    """List a folder: its files and sub-folders (``-R``: every file below it)."""
+    _, key, files = walk_url(args.url)
+    entries: Dict[str, List[int]] = dict()  # name -> [size, is folder]
+    for name, handle in relative(files, key):
+        head, sep, _ = name.partition('/')
+        entry = name if args.recursive or not sep else head + '/'
+        size = handle.size() if args.long or args.json else 0
+        total = entries.setdefault(entry, [0, int(entry.endswith('/'))])
+        total[0] += size
+    data = [
+        {'key': name, 'type': 'folder' if folder else 'file', 'size': size}
+        for name, (size, folder) in entries.items()
+    ]
+    emit(args, data, [
+        f"{item['size']:>12}  {item['key']}" if args.long else item['key'] for item in data
+    ])
     return 0
 
 
-def sample_run(basedir: str, files: int) -> Dict[str, str]:
-    """Write a sample workflow run folder; return sha256 of every file by key."""
-    contents = {
-        'code/helloworld.py': b'import sys\nprint("Hello", sys.argv[1])\n',
-        'data/names.txt': b'Alice\nBob\nClaire\n',
-        'results/greetings.txt': b'Hello Alice\nHello Bob\nHello Claire\n',
-        'results/model.bin': os.urandom(2 * 1024 * 1024),
-    }
-    for i in range(files):
-        contents[f'results/steps/step-{i:03d}.log'] = os.urandom(4096)
-    checksums = dict()
-    for key, data in contents.items():
-        filename = os.path.join(basedir, *key.split('/'))
-        os.makedirs(os.path.dirname(filename), exist_ok=True)
-        with open(filename, 'wb') as f:
-            f.write(data)
-        checksums[key] = hashlib.sha256(data).hexdigest()
-    return checksums
+def cmd_cat(args: argparse.Namespace) -> int:
+    """Write a file's bytes to standard output."""
+    volume, key = split_url(args.url)
+    with volume.load(key).open() as f:
+        for chunk in iter(lambda: f.read(1024 * 1024), b''):
+            sys.stdout.buffer.write(chunk)
+    sys.stdout.buffer.flush()
+    return 0
 
 
-def checksums_of(volume: StorageVolume) -> Dict[str, str]:
-    """sha256 of every file of a volume, by key, read in streamed chunks."""
-    result = dict()
-    for key, handle in volume.walk(None):
-        digest = hashlib.sha256()
-        with handle.open() as f:
-            for chunk in iter(lambda: f.read(1024 * 1024), b''):
-                digest.update(chunk)
-        result[key] = digest.hexdigest()
-    return result
+def cmd_du(args: argparse.Namespace) -> int:
+    """Count the files and bytes below a location."""
+    _, _, files = walk_url(args.url)
+    nbytes = sum(handle.size() for _, handle in files)
+    emit(args, {'files': len(files), 'bytes': nbytes},
+         [f'{len(files)} files, {nbytes} bytes ({human(nbytes)})'])
+    return 0
+
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    """Print a volume's document as JSON (it holds no credentials)."""
+    volume = open_volume(args.url)
+    print(json.dumps(volume.to_dict(), indent=2))
+    return 0
+
+
+def cmd_rm(args: argparse.Namespace) -> int:
+    """Delete a file, a folder (``-r``) or every file of a volume (``-r``,
+    confirmed or ``--yes``).
+    """
+    volume, key, files = walk_url(args.url)
+    if not is_file(files, key) and not args.recursive:
+        raise Refused(f'{args.url} is a folder: use rm -r')
+    if not key:
+        if not args.yes and not confirm(f'Delete all {len(files)} files of {volume.describe()}?'):
+            raise Refused(f'{args.url}: not confirmed, nothing deleted')
+        volume.erase()
+    else:
+        volume.delete(key)
+    deleted = [filekey for filekey, _ in files]
+    emit(args, {'deleted': deleted}, [] if args.quiet else [f'deleted {len(deleted)} file(s)'])
+    return 0
+
+
+def confirm(question: str) -> bool:
+    """Ask on stderr, read the answer from stdin: only 'y' or 'yes' agree."""
+    print(f'{question} [y/N] ', end='', file=sys.stderr, flush=True)
+    return sys.stdin.readline().strip().lower() in ('y', 'yes')
+
+
+def cmd_cp(args: argparse.Namespace) -> int:
+    """Copy a file or folder from one location to another."""
+    source, key, files = walk_url(args.src)
+    if is_file(files, key):
+        if args.dst.endswith('/'):
+            target, dstkey = open_volume(args.dst), key.rpartition('/')[2]
+        else:
+            target, dstkey = split_url(args.dst)
+    else:
+        target, dstkey = open_volume(args.dst), None
+    pairs = destinations(key, files, dstkey)
+    if not args.dry_run:
+        with_progress(args, lambda bar: copy_planned(pairs, source, target, callback=bar))
+    verb = 'would copy' if args.dry_run else 'copied'
+    names = [name for name, _ in relative(files, key)]  # keys as seen from the source URL
+    lines = [f'{verb} {n} -> {d}' for n, (_, _, d) in zip(names, pairs)] if args.dry_run else []
+    emit(args, {'copied': [dst for _, _, dst in pairs], 'dry_run': args.dry_run},
+         lines + ([] if args.quiet else [f'{verb} {len(pairs)} file(s) to {args.dst}']))
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    """Make a destination folder hold what the source folder holds."""
+    source, target = open_volume(args.src), open_volume(args.dst)
+    result = with_progress(args, lambda bar: sync_files(
+        source, target, delete=args.delete, checksum=args.checksum, dry_run=args.dry_run,
+        callback=bar
+    ))
+    verb = 'would ' if args.dry_run else ''
+    lines = [f'{verb}copy {key}' for key in result.copied] if args.dry_run else []
+    lines += [f'{verb}delete {key}' for key in result.deleted] if args.dry_run else []
+    summary = (f'{verb}copy {len(result.copied)}, {verb}delete {len(result.deleted)}, '
+               f'unchanged {len(result.unchanged)}')
+    emit(args, {'copied': result.copied, 'deleted': result.deleted,
+                'unchanged': len(result.unchanged), 'dry_run': args.dry_run},
+         lines + ([] if args.quiet else [summary]))
+    return 0
+
+
+def with_progress(args: argparse.Namespace, work: Any) -> Any:
+    """Run work with a progress bar on a terminal (not with -q, --json or --dry-run)."""
+    quiet = args.quiet or args.json or args.dry_run
+    bar = progress_bar(quiet, sys.stderr)
+    try:
+        return work(bar)
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Copy a sample run local -> S3 -> S3 -> local on an embedded moto server."""
-    from flowserv_fsspec.moto_server import MotoS3Server
-    with MotoS3Server() as server, tempfile.TemporaryDirectory() as tmp:
-        print(f'moto S3 server on {server.endpoint_url}')
-        bucket = server.create_buckets('flowserv-demo')[0]
-        options = server.storage_options()
-        expected = sample_run(os.path.join(tmp, 'run'), args.files)
-        steps = [
-            ('local -> S3', from_url(f's3://{bucket}/runs/run-1', **options)),
-            ('S3 -> S3 (other prefix)', from_url(f's3://{bucket}/archive/run-1', **options)),
-            ('S3 -> local', from_url(os.path.join(tmp, 'restored'))),
-        ]
-        source = from_url(os.path.join(tmp, 'run'))
-        print(f"{'step':<26} {'files':>6} {'bytes':>12} {'seconds':>9} {'requests':>9}")
-        for name, target in steps:
-            assert server.counter is not None
-            server.counter.reset()
-            start = time.perf_counter()
-            keys = copy_files(None, source, None, target)
-            elapsed, requests = time.perf_counter() - start, server.counter.requests
-            size = sum(handle.size() for _, handle in target.walk(None))
-            print(f'{name:<26} {len(keys):>6} {size:>12,} {elapsed:>9.3f} {requests:>9}')
-            source = target
-        restored = checksums_of(source)
-        if restored != expected:
-            keys = expected.keys() | restored.keys()
-            bad = sorted(k for k in keys if expected.get(k) != restored.get(k))
-            print(f"checksum mismatch: {', '.join(bad[:5])}", file=sys.stderr)
-            return 1
-        print(f'verified sha256 of {len(restored)} files: local -> S3 -> S3 -> local is identical')
-    return 0
+    from flowserv_fsspec.demo import run_demo
+    return run_demo(files=args.files)
 
+
+# -- Parser ----------------------------------------------------------------------
 
 def parser() -> argparse.ArgumentParser:
-    """Build the argument parser of the command line."""
+    """Build the argument parser of the command line.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
     p = argparse.ArgumentParser(
-        prog='flowserv-fsspec', description='Storage volumes on any fsspec filesystem.'
+        prog='flowserv-fsspec', description='Storage volumes on any fsspec filesystem.',
+        epilog='A location is a URL, a local path, or @doc.json[:key] (a flowserv volume '
+               'document). Exit codes: 0 ok, 1 failure, 2 usage.'
     )
     sub = p.add_subparsers(dest='command', required=True)
-    ls = sub.add_parser('ls', help='list the files below a URL')
+    json_out = argparse.ArgumentParser(add_help=False)
+    json_out.add_argument('--json', action='store_true', help='print results as JSON')
+    quiet = argparse.ArgumentParser(add_help=False)
+    quiet.add_argument('-q', '--quiet', action='store_true', help='no summary, no progress bar')
+    dry_run = argparse.ArgumentParser(add_help=False)
+    dry_run.add_argument('-n', '--dry-run', action='store_true',
+                         help='say what would be done, do nothing')
+
+    ls = sub.add_parser('ls', parents=[json_out], help='list a folder')
     ls.add_argument('url')
     ls.add_argument('-l', '--long', action='store_true', help='show sizes in bytes')
+    ls.add_argument('-R', '--recursive', action='store_true', help='list every file below')
     ls.set_defaults(func=cmd_ls)
     cat = sub.add_parser('cat', help="print a file's contents")
     cat.add_argument('url')
     cat.set_defaults(func=cmd_cat)
-    rm = sub.add_parser('rm', help='delete a file or a folder')
+    du = sub.add_parser('du', parents=[json_out], help='count the files and bytes below')
+    du.add_argument('url')
+    du.set_defaults(func=cmd_du)
+    describe = sub.add_parser('describe', help="print a volume's document as JSON")
+    describe.add_argument('url')
+    describe.set_defaults(func=cmd_describe)
+    rm = sub.add_parser('rm', parents=[json_out, quiet], help='delete a file or a folder')
     rm.add_argument('url')
+    rm.add_argument('-r', '--recursive', action='store_true', help='delete folders')
+    rm.add_argument('-y', '--yes', action='store_true', help='do not ask before emptying a volume')
     rm.set_defaults(func=cmd_rm)
-    cp = sub.add_parser('cp', help='copy a file or a folder between any two volumes')
+    cp = sub.add_parser('cp', parents=[json_out, quiet, dry_run],
+                        help='copy a file or a folder between any two volumes')
     cp.add_argument('src')
     cp.add_argument('dst', help="destination file, or folder (a folder source, or a trailing '/')")
-    cp.add_argument('-q', '--quiet', action='store_true', help='no summary, no progress bar')
     cp.set_defaults(func=cmd_cp)
+    sync = sub.add_parser('sync', parents=[json_out, quiet, dry_run],
+                          help='copy what is missing or different; --delete to mirror')
+    sync.add_argument('src')
+    sync.add_argument('dst')
+    sync.add_argument('--delete', action='store_true', help='delete files the source lacks')
+    sync.add_argument('-c', '--checksum', action='store_true',
+                      help='compare contents (sha256) when sizes match')
+    sync.set_defaults(func=cmd_sync)
     demo = sub.add_parser('demo', help='copy a sample run through an embedded S3 server')
     demo.add_argument('--files', type=int, default=100, help='number of small log files')
     demo.set_defaults(func=cmd_demo)
@@ -235,8 +356,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     """
     args = parser().parse_args(argv)
     try:
-        return args.func(args)
-    except VolumeError as ex:
+        return int(args.func(args))
+    except (VolumeError, Refused) as ex:
         print(f'flowserv-fsspec {args.command}: {ex}', file=sys.stderr)
         return 1
 

@@ -80,6 +80,35 @@ def copy_files(
     if verbose:
         print(f'Copy files from {source.describe()} to {target.describe()}')
     pairs = plan(src, source, dst)
+    copy_planned(pairs, source, target, callback)
+    if verbose:
+        for key, _, dstkey in pairs:
+            print(f'copied {key} to {dstkey}')
+    return [dstkey for _, _, dstkey in pairs]
+
+
+def copy_planned(
+    pairs: List[Pair], source: StorageVolume, target: StorageVolume,
+    callback: Optional[Callback] = None
+) -> None:
+    """Copy listed files (source key, handle, destination key) with the
+    cheapest strategy for the pair of volumes.
+
+    Parameters
+    ----------
+    pairs: list of (string, flowserv_fsspec.base.IOHandle, string)
+        Files from ``source.walk()`` and their destination keys (validated).
+    source: flowserv_fsspec.base.StorageVolume
+        Volume that the handles belong to.
+    target: flowserv_fsspec.base.StorageVolume
+        Volume to copy to.
+    callback: fsspec.callbacks.Callback, default=None
+        Progress in bytes.
+
+    Raises
+    ------
+    flowserv_fsspec.errors.TransferError
+    """
     # Sizes of foreign handles may cost a download (flowserv's S3File): only
     # asked for when someone is watching.
     progress = Progress(target.describe(), callback)
@@ -101,10 +130,6 @@ def copy_files(
         raise TransferError(
             failed, source.describe(), target.describe(), progress.done, pending, ex
         ) from ex
-    if verbose:
-        for key, _, dstkey in pairs:
-            print(f'copied {key} to {dstkey}')
-    return [dstkey for _, _, dstkey in pairs]
 
 
 class Progress:
@@ -175,12 +200,39 @@ def plan(src: Union[str, List[str], None], source: StorageVolume, dst: Optional[
     """
     pairs: List[Pair] = list()
     for path in src if isinstance(src, list) else [src]:
-        files = source.walk(src=path)
-        if len(files) == 1 and files[0][0] == path:
-            pairs.append((path, files[0][1], dst if dst is not None else path))
-        else:
-            prefix = path.rstrip('/') + '/' if path else ''
-            pairs.extend((key, file, join_key(dst, key[len(prefix):])) for key, file in files)
+        pairs.extend(destinations(path, source.walk(src=path), dst))
+    return pairs
+
+
+def destinations(
+    path: Optional[str], files: List[Tuple[str, IOHandle]], dst: Optional[str]
+) -> List[Pair]:
+    """Give the files that ``walk(path)`` found their destination keys
+    (flowserv's rules): a single file goes to ``dst`` (or its own key), the
+    files of a folder keep their path below it, under ``dst``.
+
+    Parameters
+    ----------
+    path: string
+        Source key that was walked ('' or None for the whole volume).
+    files: list of (string, flowserv_fsspec.base.IOHandle)
+        The result of ``source.walk(path)``.
+    dst: string
+        Destination key.
+
+    Returns
+    -------
+    list of (string, flowserv_fsspec.base.IOHandle, string)
+
+    Raises
+    ------
+    flowserv_fsspec.errors.InvalidKeyError
+    """
+    if path and len(files) == 1 and files[0][0] == path:
+        pairs = [(path, files[0][1], dst if dst is not None else path)]
+    else:
+        prefix = path.rstrip('/') + '/' if path else ''
+        pairs = [(key, file, join_key(dst, key[len(prefix):])) for key, file in files]
     return [(key, file, normalize_key(dstkey)) for key, file, dstkey in pairs]
 
 

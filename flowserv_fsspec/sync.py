@@ -1,0 +1,101 @@
+"""Making one volume hold the same files as another (rclone's ``sync``).
+
+A file is copied when the target lacks it or holds a different size; with
+``checksum`` also when the sizes match but the contents differ (both files
+are read and hashed: backends' own checksums, such as S3 ETags, are not
+comparable across backends). With ``delete``, target files that the source
+lacks are deleted, after the copies succeeded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+from fsspec.callbacks import Callback
+
+from flowserv_fsspec.base import IOHandle, StorageVolume
+from flowserv_fsspec.transfer import copy_planned
+
+
+@dataclass
+class SyncResult:
+    """What a sync did (or, in a dry run, would do), by key."""
+
+    copied: List[str] = field(default_factory=list)
+    """Keys copied because the target lacked them or held other contents."""
+    deleted: List[str] = field(default_factory=list)
+    """Target keys deleted because the source lacks them (``delete=True``)."""
+    unchanged: List[str] = field(default_factory=list)
+    """Keys that were already the same on both sides."""
+
+
+def sync_files(
+    source: StorageVolume, target: StorageVolume, delete: bool = False,
+    checksum: bool = False, dry_run: bool = False, callback: Optional[Callback] = None
+) -> SyncResult:
+    """Copy what the target lacks or holds differently; optionally delete what
+    the source lacks.
+
+    Parameters
+    ----------
+    source: flowserv_fsspec.base.StorageVolume
+        Volume whose files are copied.
+    target: flowserv_fsspec.base.StorageVolume
+        Volume that is made to match the source.
+    delete: bool, default=False
+        Delete target files that are not in the source (after copying).
+    checksum: bool, default=False
+        Compare the contents (sha256) of files whose sizes match.
+    dry_run: bool, default=False
+        Only say what would be copied and deleted.
+    callback: fsspec.callbacks.Callback, default=None
+        Progress of the copy in bytes.
+
+    Returns
+    -------
+    flowserv_fsspec.sync.SyncResult
+
+    Raises
+    ------
+    flowserv_fsspec.errors.TransferError
+    """
+    have: Dict[str, IOHandle] = dict(target.walk(None))
+    result = SyncResult()
+    pairs = list()
+    for key, file in source.walk(None):
+        other = have.get(key)
+        if other is not None and file.size() == other.size() and (
+            not checksum or sha256(file) == sha256(other)
+        ):
+            result.unchanged.append(key)
+        else:
+            result.copied.append(key)
+            pairs.append((key, file, key))
+    wanted = {key for key in result.copied + result.unchanged}
+    result.deleted = sorted(key for key in have if key not in wanted) if delete else []
+    if not dry_run:
+        copy_planned(pairs, source, target, callback)
+        for key in result.deleted:
+            target.delete(key)
+    return result
+
+
+def sha256(file: IOHandle) -> str:
+    """Hash a file's contents, read in streamed chunks.
+
+    Parameters
+    ----------
+    file: flowserv_fsspec.base.IOHandle
+        The file.
+
+    Returns
+    -------
+    string
+    """
+    digest = hashlib.sha256()
+    with file.open() as f:
+        for chunk in iter(lambda: f.read(1024 * 1024), b''):
+            digest.update(chunk)
+    return digest.hexdigest()
