@@ -2,10 +2,17 @@
 
 The registry maps URL protocols (``s3``, ``file``, ...) and flowserv document
 types (``s3``, ``fs``, ...) to volume classes. Any fsspec protocol without a
-registered class is served by the generic :class:`FsspecVolume`. Backends added
-later (gcs, sftp, azure, plugins) call :func:`register` and need no change here.
+registered class is served by the generic :class:`FsspecVolume`.
+
+Other packages add volume types without changing this code: an entry point
+in the group ``flowserv_fsspec.volumes`` names a volume class with the class
+attributes ``protocols`` (URL schemes) and ``doc_type`` (document type).
+Plugins are loaded the first time a URL or document is not served by a
+built-in class, so the built-in classes take precedence and a broken plugin
+only affects its own schemes.
 """
 
+from importlib.metadata import entry_points
 from typing import Any, Dict, Iterable, Optional, Type
 
 import fsspec
@@ -22,12 +29,16 @@ from flowserv_fsspec.errors import InvalidConfigurationError, MissingExtraError
 from flowserv_fsspec.volume import FsspecVolume
 
 
-_BY_PROTOCOL: Dict[str, Type[FsspecVolume]] = dict()
-_BY_DOC_TYPE: Dict[str, Type[FsspecVolume]] = dict()
+ENTRY_POINT_GROUP = 'flowserv_fsspec.volumes'
+"""Entry-point group of volume plugins."""
+
+_BY_PROTOCOL: Dict[str, Type[StorageVolume]] = dict()
+_BY_DOC_TYPE: Dict[str, Type[StorageVolume]] = dict()
+_PLUGINS_LOADED = [False]
 
 
 def register(
-    volume_class: Type[FsspecVolume], protocols: Iterable[str] = (),
+    volume_class: Type[StorageVolume], protocols: Iterable[str] = (),
     doc_type: Optional[str] = None
 ) -> None:
     """Register a volume class for URL protocols and a document type.
@@ -39,7 +50,8 @@ def register(
     Parameters
     ----------
     volume_class: type
-        Subclass of :class:`flowserv_fsspec.volume.FsspecVolume`.
+        Subclass of :class:`flowserv_fsspec.base.StorageVolume` (usually of
+        :class:`flowserv_fsspec.volume.FsspecVolume`).
     protocols: list of string, default=()
         URL protocols served by the class (without '://').
     doc_type: string, default=None
@@ -76,9 +88,9 @@ def from_url(url: str, identifier: Optional[str] = None, **storage_options: Any)
     if not isinstance(url, str) or not url:
         raise InvalidConfigurationError('volume URL', url, 'expected a non-empty string')
     protocol = fsspec.core.split_protocol(url)[0] or 'file'
-    volume_class = _BY_PROTOCOL.get(protocol, FsspecVolume)
+    volume_class = lookup(_BY_PROTOCOL, protocol) or FsspecVolume
     try:
-        return volume_class.from_url(url, identifier=identifier, **storage_options)
+        return volume_class.from_url(url, identifier=identifier, **storage_options)  # type: ignore[attr-defined, no-any-return]
     except InvalidConfigurationError as ex:
         if isinstance(ex, MissingExtraError) or ex.value == url:
             raise
@@ -108,11 +120,43 @@ def Volume(doc: Dict) -> StorageVolume:
     if not isinstance(doc, dict):
         raise InvalidConfigurationError('volume document', doc, 'expected a dictionary')
     doc_type = doc.get('type', FS_STORE)
-    volume_class = _BY_DOC_TYPE.get(doc_type)
+    volume_class = lookup(_BY_DOC_TYPE, doc_type)
     if volume_class is None:
         known = ', '.join(sorted(_BY_DOC_TYPE))
         raise InvalidConfigurationError('storage volume type', doc_type, f'known types: {known}')
     return volume_class.from_dict(doc)
+
+
+def lookup(table: Dict[str, Type[StorageVolume]], name: Any) -> Optional[Type[StorageVolume]]:
+    """Find the class for a protocol or document type; on a miss, load the
+    plugins (once) and look again.
+    """
+    if name not in table and not _PLUGINS_LOADED[0]:
+        _PLUGINS_LOADED[0] = True
+        load_plugins()
+    return table.get(name)
+
+
+def load_plugins() -> None:
+    """Register the volume classes of the ``flowserv_fsspec.volumes`` entry points.
+
+    Raises
+    ------
+    flowserv_fsspec.errors.InvalidConfigurationError
+        When a plugin cannot be imported or lacks ``protocols``/``doc_type``.
+    """
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            volume_class = entry.load()
+        except Exception as ex:
+            raise InvalidConfigurationError('volume plugin', entry.value, str(ex)) from ex
+        protocols = getattr(volume_class, 'protocols', ())
+        doc_type = getattr(volume_class, 'doc_type', None)
+        if not protocols and not doc_type:
+            raise InvalidConfigurationError(
+                'volume plugin', entry.value, 'the class names no protocols and no doc_type'
+            )
+        register(volume_class, protocols=protocols, doc_type=doc_type)
 
 
 register(FsspecVolume, doc_type=FSSPEC_STORE)
