@@ -8,9 +8,10 @@ root, on every backend.
 
 from __future__ import annotations
 
+import io
 import uuid
 from abc import ABCMeta, abstractmethod
-from typing import IO, Dict, Iterable, List, Optional, Tuple, Union
+from typing import IO, Any, Dict, Iterable, List, Optional, Tuple, Union
 
 
 # -- File objects -------------------------------------------------------------
@@ -51,7 +52,7 @@ class IOHandle(metaclass=ABCMeta):
 class IOBuffer(IOHandle):
     """Implementation of the file object interface for bytes IO buffers."""
 
-    def __init__(self, buf: IO[bytes]):
+    def __init__(self, buf: io.BytesIO):
         """Initialize the IO buffer.
 
         Parameters
@@ -78,7 +79,7 @@ class IOBuffer(IOHandle):
         -------
         int
         """
-        return self.buf.getbuffer().nbytes
+        return int(self.buf.getbuffer().nbytes)
 
 
 # -- Storage volumes ----------------------------------------------------------
@@ -169,6 +170,22 @@ class StorageVolume(metaclass=ABCMeta):
         """Erase the storage volume base directory and all its contents."""
         raise NotImplementedError()  # pragma: no cover
 
+    @classmethod
+    @abstractmethod
+    def from_dict(cls, doc: Dict[str, Any]) -> StorageVolume:
+        """Get a volume instance from its dictionary serialization.
+
+        Parameters
+        ----------
+        doc: dict
+            Dictionary serialization as returned by the ``to_dict()`` method.
+
+        Returns
+        -------
+        flowserv_fsspec.base.StorageVolume
+        """
+        raise NotImplementedError()  # pragma: no cover
+
     @abstractmethod
     def get_store_for_folder(self, key: str, identifier: Optional[str] = None) -> StorageVolume:
         """Get storage volume for a sub-folder of the given volume.
@@ -253,7 +270,7 @@ class StorageVolume(metaclass=ABCMeta):
         raise NotImplementedError()  # pragma: no cover
 
     @abstractmethod
-    def to_dict(self) -> Dict:
+    def to_dict(self) -> Dict[str, Any]:
         """Get dictionary serialization for the storage volume.
 
         The returned serialization can be used by the volume factory to generate

@@ -35,7 +35,7 @@ class Refused(Exception):
 
 # -- Locations -------------------------------------------------------------------
 
-def read_document(arg: str) -> Tuple[Dict, str]:
+def read_document(arg: str) -> Tuple[Dict[str, Any], str]:
     """Read ``@file.json[:key]``: the volume document and the key inside it."""
     filename, _, key = arg[1:].partition(':')
     try:
@@ -165,7 +165,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
         size = handle.size() if args.long or args.json else 0
         total = entries.setdefault(entry, [0, int(entry.endswith('/'))])
         total[0] += size
-    data = [
+    data: List[Dict[str, Any]] = [
         {'key': name, 'type': 'folder' if folder else 'file', 'size': size}
         for name, (size, folder) in entries.items()
     ]

@@ -100,8 +100,8 @@ def run_demo(files: int = 100) -> int:
             source = target
         restored = checksums_of(source)
         if restored != expected:
-            keys = expected.keys() | restored.keys()
-            bad = sorted(k for k in keys if expected.get(k) != restored.get(k))
+            names = expected.keys() | restored.keys()
+            bad = sorted(k for k in names if expected.get(k) != restored.get(k))
             print(f"checksum mismatch: {', '.join(bad[:5])}", file=sys.stderr)
             return 1
         print(f'verified sha256 of {len(restored)} files: local -> S3 -> S3 -> local is identical')

@@ -14,7 +14,7 @@ FSSPEC_STORE = 'fsspec'
 """Type identifier of documents for volumes on any fsspec URL."""
 
 
-def make_doc(doc_type: str, identifier: Optional[str], **args: Any) -> Dict:
+def make_doc(doc_type: str, identifier: Optional[str], **args: Any) -> Dict[str, Any]:
     """Build a volume document; args keep their keyword order.
 
     Parameters
@@ -38,7 +38,7 @@ def make_doc(doc_type: str, identifier: Optional[str], **args: Any) -> Dict:
 
 
 def read_args(
-    doc: Dict, doc_type: str, required: Sequence[str] = (),
+    doc: Dict[str, Any], doc_type: str, required: Sequence[str] = (),
     types: Optional[Dict[str, Tuple[type, ...]]] = None
 ) -> Dict[str, Any]:
     """Read the arguments of a volume document of the given type.
@@ -82,7 +82,7 @@ def read_args(
                 f'{doc_type!r} volume document', doc.get('id'),
                 f'argument {name!r} is missing'
             )
-    expected = dict.fromkeys(required, (str,))
+    expected: Dict[str, Tuple[type, ...]] = dict.fromkeys(required, (str,))
     expected.update(types or {})
     for name, kinds in expected.items():
         value = args.get(name)
@@ -95,7 +95,7 @@ def read_args(
     return args
 
 
-def FsspecStore(url: str, identifier: Optional[str] = None) -> Dict:
+def FsspecStore(url: str, identifier: Optional[str] = None) -> Dict[str, Any]:
     """Get configuration object for a volume on any fsspec URL.
 
     Parameters

@@ -37,7 +37,7 @@ class RequestCounter:
     server, including its kept-alive connections).
     """
 
-    def __init__(self, app: Callable):
+    def __init__(self, app: Callable[..., Any]):
         """Wrap a WSGI application.
 
         Parameters
@@ -54,7 +54,7 @@ class RequestCounter:
     def reset(self) -> None:
         """Set all counts to zero."""
         with self.lock:
-            self.methods: Counter = Counter()
+            self.methods: Counter[str] = Counter()
             self.bytes_in = 0
             self.bytes_out = 0
 
@@ -102,7 +102,9 @@ class RequestCounter:
                 return 'reset'
             return self.faults.pop(0) if self.faults else None
 
-    def __call__(self, environ: Dict, start_response: Callable) -> Iterable[bytes]:
+    def __call__(
+        self, environ: Dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         """Count the request, then serve it, counting response bytes.
 
         ``GET /_counts`` answers the counts as JSON and ``DELETE /_counts``

@@ -97,7 +97,7 @@ def from_url(url: str, identifier: Optional[str] = None, **storage_options: Any)
         raise InvalidConfigurationError('volume URL', url, str(ex)) from ex
 
 
-def Volume(doc: Dict) -> StorageVolume:
+def Volume(doc: Dict[str, Any]) -> StorageVolume:
     """Create a storage volume from its serialized document (flowserv's factory).
 
     Expects a serialization object that contains at least the volume type

@@ -118,7 +118,8 @@ def copy_planned(
         if same_filesystem(source, target):
             copy_server_side(pairs, target, progress)
         else:
-            small, large = [], []
+            small: List[Pair] = list()
+            large: List[Pair] = list()
             for pair in pairs:
                 (small if bulk_eligible(pair[1], source, target) else large).append(pair)
             copy_bulk(small, target, progress)
@@ -187,7 +188,10 @@ class StreamedFile(IOHandle):
     def open(self) -> IO[bytes]:
         """Open the file for sequential reading in large blocks."""
         with translate_errors(self.file.key, self.file.volume):
-            return self.file.fs.open(self.file.path, 'rb', block_size=STREAM_BLOCK_SIZE)
+            handle: IO[bytes] = self.file.fs.open(
+                self.file.path, 'rb', block_size=STREAM_BLOCK_SIZE
+            )
+        return handle
 
     def size(self) -> int:
         """Get size of the file in the number of bytes."""

@@ -104,7 +104,9 @@ def typed_error(
     return ex
 
 
-def run_each(target: Any, calls: List[Tuple[str, tuple]]) -> List[Optional[BaseException]]:
+def run_each(
+    target: Any, calls: List[Tuple[str, Tuple[Any, ...]]]
+) -> List[Optional[BaseException]]:
     """Call one method of a filesystem (or volume) per item; give each item's
     error, or None where the call succeeded.
 
@@ -145,13 +147,14 @@ def http_status(ex: BaseException) -> Optional[int]:
     """HTTP status of a backend error that is no OSError (azure.core's errors
     carry ``status_code``; adlfs wraps them in a RuntimeError), else None.
     """
+    current: Optional[BaseException] = ex
     for _ in range(8):  # a short walk down the chain of causes
-        if ex is None:
+        if current is None:
             break
-        status = getattr(ex, 'status_code', None)
+        status = getattr(current, 'status_code', None)
         if isinstance(status, int):
             return status
-        ex = ex.__cause__ or ex.__context__
+        current = current.__cause__ or current.__context__
     return None
 
 
@@ -200,7 +203,8 @@ class FsspecFile(IOHandle):
         """
         with translate_errors(self.key, self.volume):
             self.fs.invalidate_cache(self.path)
-            return self.fs.open(self.path, 'rb', block_size=READ_BLOCK_SIZE)
+            handle: IO[bytes] = self.fs.open(self.path, 'rb', block_size=READ_BLOCK_SIZE)
+        return handle
 
     def size(self) -> int:
         """Get size of the file in the number of bytes.
@@ -263,7 +267,7 @@ class FsspecVolume(StorageVolume):
         self.fs.invalidate_cache(path)
         return key, path
 
-    def _find(self, path: str, key: str) -> Dict[str, Dict]:
+    def _find(self, path: str, key: str) -> Dict[str, Dict[str, Any]]:
         """List the files at or below a path, with their details, in one call."""
         with translate_errors(key, self.describe(), missing=VolumeNotFoundError):
             found = self.fs.find(path, withdirs=False, detail=True)
@@ -321,7 +325,8 @@ class FsspecVolume(StorageVolume):
     @property
     def url(self) -> str:
         """URL of the volume root (protocol and path, no credentials)."""
-        return self.fs.unstrip_protocol(self.root)
+        url: str = self.fs.unstrip_protocol(self.root)
+        return url
 
     # -- Contract -------------------------------------------------------------
 
@@ -381,7 +386,7 @@ class FsspecVolume(StorageVolume):
         return not self.root.strip('/')
 
     @classmethod
-    def from_dict(cls, doc: Dict) -> StorageVolume:
+    def from_dict(cls, doc: Dict[str, Any]) -> StorageVolume:
         """Get a volume instance from its dictionary serialization.
 
         Parameters
@@ -582,7 +587,7 @@ class FsspecVolume(StorageVolume):
         out.discard()
         out.closed = True
 
-    def to_dict(self) -> Dict:
+    def to_dict(self) -> Dict[str, Any]:
         """Get dictionary serialization for the storage volume.
 
         The document names the volume by URL; storage options (which may hold
@@ -618,12 +623,9 @@ class FsspecVolume(StorageVolume):
             name = self.fs._strip_protocol(name)
             if self.has_directories and is_temp_path(name):
                 continue
-            if name == path and key:
-                filekey = key
-            else:
-                filekey = path_to_key(self.root, name)
-                if filekey is None or (key and not filekey.startswith(key + '/')):
-                    continue
+            filekey = key if name == path and key else path_to_key(self.root, name)
+            if filekey is None or (filekey != key and key and not filekey.startswith(key + '/')):
+                continue
             result.append((filekey, self._handle(name, filekey, info.get('size'))))
         return sorted(result, key=lambda item: item[0])
 

@@ -23,7 +23,7 @@ AZURE_STORE = 'az'
 
 def AzureContainer(
     container: str, prefix: Optional[str] = None, identifier: Optional[str] = None
-) -> Dict:
+) -> Dict[str, Any]:
     """Get configuration object for an Azure Blob Storage volume.
 
     Parameters

@@ -90,7 +90,7 @@ class BucketVolume(FsspecVolume):
         return f'{self.kind} {self.url}'
 
     @classmethod
-    def from_dict(cls, doc: Dict) -> BucketVolume:
+    def from_dict(cls, doc: Dict[str, Any]) -> BucketVolume:
         """Get a volume instance from its dictionary serialization.
 
         Parameters
@@ -127,7 +127,7 @@ class BucketVolume(FsspecVolume):
         bucket, _, prefix = fsspec.core.split_protocol(url)[1].strip('/').partition('/')
         return cls(bucket, prefix or None, identifier, storage_options=storage_options)
 
-    def _find(self, path: str, key: str) -> Dict[str, Dict]:
+    def _find(self, path: str, key: str) -> Dict[str, Dict[str, Any]]:
         found = super()._find(path, key)
         if not found and not self.fs.exists(self.bucket):
             raise VolumeNotFoundError(self.describe(), key)
@@ -139,7 +139,7 @@ class BucketVolume(FsspecVolume):
     def _keeps_root(self) -> bool:
         return not self.prefix
 
-    def to_dict(self) -> Dict:
+    def to_dict(self) -> Dict[str, Any]:
         """Get dictionary serialization for the storage volume.
 
         Returns

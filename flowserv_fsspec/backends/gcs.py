@@ -23,7 +23,9 @@ GC_STORE = 'gc'
 """Type identifier for storage volume serializations."""
 
 
-def GCBucket(bucket: str, prefix: Optional[str] = None, identifier: Optional[str] = None) -> Dict:
+def GCBucket(
+    bucket: str, prefix: Optional[str] = None, identifier: Optional[str] = None
+) -> Dict[str, Any]:
     """Get configuration object for Google Cloud storage volume.
 
     Parameters

@@ -17,7 +17,7 @@ FS_STORE = 'fs'
 """Type identifier for storage volume serializations."""
 
 
-def FStore(basedir: str, identifier: Optional[str] = None) -> Dict:
+def FStore(basedir: str, identifier: Optional[str] = None) -> Dict[str, Any]:
     """Get configuration object for a file system storage volume.
 
     Parameters
@@ -74,7 +74,7 @@ class LocalVolume(FsspecVolume):
         return f'local file system at {self.root}'
 
     @classmethod
-    def from_dict(cls, doc: Dict) -> LocalVolume:
+    def from_dict(cls, doc: Dict[str, Any]) -> LocalVolume:
         """Get file system storage volume instance from dictionary serialization.
 
         Parameters
@@ -125,7 +125,7 @@ class LocalVolume(FsspecVolume):
         root, real = os.path.realpath(self.root), os.path.realpath(path)
         return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
 
-    def _find(self, path: str, key: str) -> Dict[str, Dict]:
+    def _find(self, path: str, key: str) -> Dict[str, Dict[str, Any]]:
         if not os.path.isdir(path):
             return super()._find(path, key)
         found = dict()
@@ -140,7 +140,7 @@ class LocalVolume(FsspecVolume):
         basedir = os.path.join(self.basedir, *key.split('/'))
         return LocalVolume(basedir=basedir, identifier=identifier)
 
-    def to_dict(self) -> Dict:
+    def to_dict(self) -> Dict[str, Any]:
         """Get dictionary serialization for the storage volume.
 
         Returns

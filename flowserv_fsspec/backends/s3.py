@@ -26,7 +26,9 @@ S3_COPY_LIMIT = 5 * 1024 ** 3
 """Largest object that one CopyObject request can copy."""
 
 
-def S3Bucket(bucket: str, prefix: Optional[str] = None, identifier: Optional[str] = None) -> Dict:
+def S3Bucket(
+    bucket: str, prefix: Optional[str] = None, identifier: Optional[str] = None
+) -> Dict[str, Any]:
     """Get configuration object for AWS S3 Storage Volume.
 
     Parameters

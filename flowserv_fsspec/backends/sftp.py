@@ -27,7 +27,7 @@ def Sftp(
     remotedir: str, hostname: str, port: Optional[int] = None,
     timeout: Optional[float] = None, look_for_keys: Optional[bool] = False,
     sep: Optional[str] = '/', identifier: Optional[str] = None
-) -> Dict:
+) -> Dict[str, Any]:
     """Get configuration object for a remote server storage volume that is
     accessed via sftp.
 
@@ -129,7 +129,7 @@ class SftpVolume(FsspecVolume):
         return f'SFTP folder sftp://{self.hostname}{port}{root}'
 
     @classmethod
-    def from_dict(cls, doc: Dict) -> SftpVolume:
+    def from_dict(cls, doc: Dict[str, Any]) -> SftpVolume:
         """Get a volume instance from its dictionary serialization.
 
         Parameters
@@ -183,7 +183,7 @@ class SftpVolume(FsspecVolume):
             look_for_keys=self.look_for_keys, sep=self.sep, identifier=identifier, fs=self.fs
         )
 
-    def to_dict(self) -> Dict:
+    def to_dict(self) -> Dict[str, Any]:
         """Get dictionary serialization for the storage volume.
 
         Returns

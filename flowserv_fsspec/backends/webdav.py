@@ -26,7 +26,9 @@ HTTPS_PROTOCOLS = ('webdavs', 'davs')
 """URL protocols that mean WebDAV over HTTPS."""
 
 
-def WebDav(base_url: str, basedir: Optional[str] = None, identifier: Optional[str] = None) -> Dict:
+def WebDav(
+    base_url: str, basedir: Optional[str] = None, identifier: Optional[str] = None
+) -> Dict[str, Any]:
     """Get configuration object for a WebDAV storage volume.
 
     Parameters
@@ -97,7 +99,7 @@ class WebdavVolume(FsspecVolume):
         return f'WebDAV folder {self.url}'
 
     @classmethod
-    def from_dict(cls, doc: Dict) -> WebdavVolume:
+    def from_dict(cls, doc: Dict[str, Any]) -> WebdavVolume:
         """Get a volume instance from its dictionary serialization.
 
         Parameters
@@ -145,7 +147,7 @@ class WebdavVolume(FsspecVolume):
         # webdav4's mv copies without overwriting; one MOVE replaces the target.
         self.fs.client.move(temp, path, overwrite=True)
 
-    def to_dict(self) -> Dict:
+    def to_dict(self) -> Dict[str, Any]:
         """Get dictionary serialization for the storage volume.
 
         Returns
