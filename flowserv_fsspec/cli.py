@@ -61,7 +61,8 @@ def open_volume(arg: str) -> StorageVolume:
         doc, key = read_document(arg)
         volume = Volume(doc)
         return volume.get_store_for_folder(key) if key else volume
-    return from_url(arg)
+    protocol, path = fsspec.core.split_protocol(arg)
+    return from_url(os.path.abspath(path) if protocol in LOCAL_PROTOCOLS else arg)
 
 
 def split_url(arg: str) -> Tuple[StorageVolume, str]:
