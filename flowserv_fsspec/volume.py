@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import shutil
 from contextlib import contextmanager
-from typing import IO, Any, Dict, Iterator, List, Optional, Tuple, Type
+from typing import IO, Any, Callable, Dict, Iterator, List, Optional, Tuple, Type
 
 import fsspec
 from fsspec import AbstractFileSystem
@@ -282,7 +282,9 @@ class FsspecVolume(StorageVolume):
         self, files: List[FsspecFile], paths: List[str]
     ) -> List[Optional[BaseException]]:
         """Copy files of this volume's filesystem to paths of it, server-side
-        (hook for backends with a cheaper copy).
+        (hook for backends with a cheaper copy). Object stores copy whole
+        objects, concurrently on async filesystems; filesystems with folders
+        copy to a temporary name and rename, like ``store()``.
 
         Parameters
         ----------
@@ -296,7 +298,14 @@ class FsspecVolume(StorageVolume):
         list of Exception or None
             Each file's error, None where it was copied (see :func:`run_each`).
         """
+        if self.has_directories:
+            return run_each(self, [('_copy_file', (f.path, p)) for f, p in zip(files, paths)])
         return run_each(self.fs, [('cp_file', (f.path, p)) for f, p in zip(files, paths)])
+
+    def _copy_file(self, source: str, path: str) -> None:
+        """Copy one file server-side to a temporary name, then rename it into place."""
+        self._clear_folder_at(path_to_key(self.root, path) or path, path)
+        self._write_and_rename(path, lambda temp: self.fs.cp_file(source, temp))
 
     def put_many(self, keys: List[str], contents: List[bytes]) -> List[Optional[BaseException]]:
         """Write small files given in memory: concurrently on object stores
@@ -533,7 +542,7 @@ class FsspecVolume(StorageVolume):
             if self.has_directories:
                 self._clear_folder_at(key, path)
                 self.fs.makedirs(self.fs._parent(path), exist_ok=True)
-                self._write_and_rename(file, path)
+                self._write_and_rename(path, lambda temp: self._write_file(file, temp))
             else:
                 self._write_object(file, path)
 
@@ -546,19 +555,24 @@ class FsspecVolume(StorageVolume):
                 raise InvalidKeyError(key, 'names a folder that holds files, not a file')
             self.fs.rm(path, recursive=True)
 
-    def _write_and_rename(self, file: IOHandle, path: str) -> None:
-        """Write to a temporary name beside the target, then rename it into
-        place: a failed write leaves the previous file (or none), never a part.
+    def _write_and_rename(self, path: str, write: Callable[[str], Any]) -> None:
+        """Write with ``write(temp)`` to a temporary name beside the target,
+        then rename it into place: a failed write leaves the previous file (or
+        none), never a part.
         """
         temp = temp_path(path)
         try:
-            with file.open() as src, self.fs.open(temp, 'wb') as out:
-                shutil.copyfileobj(src, out, COPY_CHUNK)
+            write(temp)
             self._rename(temp, path)
         except BaseException:
             if self.fs.exists(temp):
                 self.fs.rm_file(temp)
             raise
+
+    def _write_file(self, file: IOHandle, path: str) -> None:
+        """Stream a file's bytes into a new file at a path."""
+        with file.open() as src, self.fs.open(path, 'wb') as out:
+            shutil.copyfileobj(src, out, COPY_CHUNK)
 
     def _write_object(self, file: IOHandle, path: str) -> None:
         """Upload an object in parts; a failed upload is discarded (a started

@@ -9,7 +9,7 @@ from helpers import files_of, put
 
 from flowserv_fsspec import FsspecVolume, IOBuffer, S3Volume, copy_files
 from flowserv_fsspec import transfer as transfer_module
-from flowserv_fsspec.errors import InvalidKeyError
+from flowserv_fsspec.errors import InvalidKeyError, TransferError
 
 
 RUN = {f'out/f{i:02d}.txt': bytes([i]) * (100 + i) for i in range(30)}
@@ -137,3 +137,31 @@ def test_same_volume_class_on_other_filesystem_is_not_server_side(make_volume):
     one, two = make_volume('memory'), make_volume('local')
     assert not transfer_module.same_filesystem(one, two)
     assert transfer_module.same_filesystem(one, FsspecVolume(one.fs, '/elsewhere'))
+
+
+@pytest.mark.parametrize('backend', ['local', 'memory'])
+def test_failed_server_side_copy_leaves_no_partial_file(make_volume, monkeypatch, backend):
+    """A copy within one filesystem with folders that breaks while writing
+    keeps the previous file and leaves no partial one or temporary file."""
+    source = make_volume(backend)
+    target = source.get_store_for_folder('copy')
+    fill(source, {'a.txt': b'new-a', 'b.txt': b'new-b'})
+    put(target, 'b.txt', b'old-b')
+    fs_class = type(source.fs)
+    cp_file = fs_class.cp_file
+
+    def breaking(self, path1, path2, **kwargs):
+        if path1.endswith('/b.txt'):
+            with self.open(path2, 'wb') as out:
+                out.write(b'ne')
+            raise OSError('disk full')
+        return cp_file(self, path1, path2, **kwargs)
+
+    monkeypatch.setattr(fs_class, 'cp_file', breaking)
+    with pytest.raises(TransferError) as info:
+        copy_files(['a.txt', 'b.txt'], source, None, target)
+    assert (info.value.done, info.value.pending) == (['a.txt'], ['b.txt'])
+    assert files_of(target) == {'a.txt': b'new-a', 'b.txt': b'old-b'}
+    assert source.fs.find(target.root) == sorted(
+        f'{target.root}/{name}' for name in ('a.txt', 'b.txt')
+    )
