@@ -99,15 +99,15 @@ def split_url(arg: str) -> Tuple[StorageVolume, str]:
     return from_url(prefix + (parent or '/')), name
 
 
-def walk_url(arg: str, must_exist: bool = True) -> Tuple[StorageVolume, str, Files]:
+def walk_url(arg: str) -> Tuple[StorageVolume, str, Files]:
     """List the files at a location: its volume, key and the walk result.
 
-    A key that names nothing is an error (``UnknownFileError``) when
-    ``must_exist``; an empty volume root is not.
+    A key that names nothing is an error (``UnknownFileError``); an empty
+    volume root is not.
     """
     volume, key = split_url(arg)
     files = volume.walk(key)
-    if must_exist and key and not files:
+    if key and not files:
         raise UnknownFileError(key, volume.describe())
     return volume, key, files
 
