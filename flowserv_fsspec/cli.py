@@ -35,14 +35,20 @@ class Refused(Exception):
 
 # -- Locations -------------------------------------------------------------------
 
-def read_document(arg: str) -> Tuple[Dict[str, Any], str]:
-    """Read ``@file.json[:key]``: the volume document and the key inside it."""
+def read_document(arg: str) -> Tuple[StorageVolume, str]:
+    """Read ``@file.json[:key]``: the document's volume and the key inside it."""
     filename, _, key = arg[1:].partition(':')
     try:
         with open(filename, 'rb') as f:
-            return json.load(f), key.strip('/')
+            doc = json.load(f)
     except (OSError, ValueError) as ex:
         raise InvalidConfigurationError('volume document file', filename, str(ex)) from ex
+    return Volume(doc), key.strip('/')
+
+
+def below(volume: StorageVolume, folder: str) -> StorageVolume:
+    """Get the volume of a folder of a volume ('' is the volume itself)."""
+    return volume.get_store_for_folder(folder) if folder else volume
 
 
 def open_volume(arg: str) -> StorageVolume:
@@ -58,9 +64,7 @@ def open_volume(arg: str) -> StorageVolume:
     flowserv_fsspec.base.StorageVolume
     """
     if arg.startswith('@'):
-        doc, key = read_document(arg)
-        volume = Volume(doc)
-        return volume.get_store_for_folder(key) if key else volume
+        return below(*read_document(arg))
     protocol, path = fsspec.core.split_protocol(arg)
     return from_url(os.path.abspath(path) if protocol in LOCAL_PROTOCOLS else arg)
 
@@ -81,10 +85,9 @@ def split_url(arg: str) -> Tuple[StorageVolume, str]:
     tuple of (flowserv_fsspec.base.StorageVolume, string)
     """
     if arg.startswith('@'):
-        doc, key = read_document(arg)
+        volume, key = read_document(arg)
         parent, _, name = key.rpartition('/')
-        volume = Volume(doc)
-        return (volume.get_store_for_folder(parent) if parent else volume), name
+        return below(volume, parent), name
     protocol, path = fsspec.core.split_protocol(arg)
     if protocol in LOCAL_PROTOCOLS:
         path = os.path.abspath(path)
