@@ -63,14 +63,17 @@ class IOBuffer(IOHandle):
         self.buf = buf
 
     def open(self) -> IO[bytes]:
-        """Get the associated BytesIO buffer, positioned at the start.
+        """Get a BytesIO of the buffer's contents, positioned at the start.
+
+        Each call gives a new BytesIO over the same bytes (no copy while
+        neither is written to), so closing it, as ``store()`` does, leaves the
+        buffer usable: the handle can be stored again.
 
         Returns
         -------
         io.BytesIO
         """
-        self.buf.seek(0)
-        return self.buf
+        return io.BytesIO(self.buf.getvalue())
 
     def size(self) -> int:
         """Get size of the file in the number of bytes.
@@ -204,6 +207,42 @@ class StorageVolume(metaclass=ABCMeta):
         flowserv_fsspec.base.StorageVolume
         """
         raise NotImplementedError()  # pragma: no cover
+
+    def key_type(self, key: Optional[str] = None) -> Optional[str]:
+        """Tell what a key names: ``'file'``, ``'folder'`` or None (nothing).
+
+        The volume root (None or '') is a folder when it exists, even empty.
+        This generic version walks the key, so it cannot see empty folders;
+        volumes with a cheaper metadata request override it.
+
+        Parameters
+        ----------
+        key: string, default=None
+            Key of a file or folder, None or '' for the volume root.
+
+        Returns
+        -------
+        string or None
+        """
+        files = self.walk(key)
+        if not files:
+            return None
+        return 'file' if key and len(files) == 1 and files[0][0] == key else 'folder'
+
+    def overlaps(self, other: StorageVolume) -> bool:
+        """Whether the two volumes share files: one's root is at or below the
+        other's on the same storage. Volumes that cannot tell say False.
+
+        Parameters
+        ----------
+        other: flowserv_fsspec.base.StorageVolume
+            Another volume.
+
+        Returns
+        -------
+        bool
+        """
+        return other is self
 
     @abstractmethod
     def load(self, key: str) -> IOHandle:

@@ -182,6 +182,28 @@ class MissingExtraError(InvalidConfigurationError):
         )
 
 
+class UnsafeOperationError(VolumeError):
+    """An operation refused before any write because it would lose data: a
+    sync that would empty its target, two sources for one destination key,
+    a source and a target that overlap.
+    """
+
+    def __init__(self, what: str, reason: str):
+        """Initialize the error message.
+
+        Parameters
+        ----------
+        what: string
+            The refused operation, naming its locations or keys.
+        reason: string
+            Why it was refused, and how to ask for it explicitly if that is
+            possible.
+        """
+        self.what = what
+        self.reason = reason
+        super().__init__(f'refused {what}: {reason}')
+
+
 class TransferError(VolumeError):
     """A copy between volumes that stopped part way.
 

@@ -15,7 +15,10 @@ are rejected:
 - backslashes, NUL and other control characters;
 - the glob characters ``*``, ``?`` and ``[``: fsspec expands them in ``rm``,
   ``copy``, ``get`` and ``put``, so a key containing them could act on other
-  files than the one it names.
+  files than the one it names;
+- segments of the form of the temporary files that writes rename into place
+  (``.name.<12 hex digits>.part``): listings leave those out, so a file of
+  that name could be stored but never listed or copied.
 """
 
 import re
@@ -73,6 +76,11 @@ def normalize_key(key: Optional[str], allow_empty: bool = False) -> str:
             raise InvalidKeyError(
                 key, f'segment {segment!r} not allowed (empty, "." and ".." segments)'
             )
+        if TEMP_NAME.fullmatch(segment):
+            raise InvalidKeyError(
+                key, f'{segment!r} has the form of the temporary files of writes '
+                '(.name.<12 hex digits>.part), which listings leave out'
+            )
     return trimmed
 
 
@@ -129,6 +137,24 @@ def path_to_key(root: str, path: str) -> Optional[str]:
     if not path.startswith(base):
         return None
     return path[len(base):].lstrip(SEP) or None
+
+
+def is_within(path: str, root: str) -> bool:
+    """Whether a path is the root itself or lies below it.
+
+    Parameters
+    ----------
+    path: string
+        A '/'-separated path.
+    root: string
+        A '/'-separated path.
+
+    Returns
+    -------
+    bool
+    """
+    path, root = path.rstrip(SEP), root.rstrip(SEP)
+    return not root or path == root or path.startswith(root + SEP)
 
 
 def temp_path(path: str) -> str:

@@ -26,6 +26,7 @@ from flowserv_fsspec.backends.webdav import WEBDAV_STORE, WebdavVolume
 from flowserv_fsspec.base import StorageVolume
 from flowserv_fsspec.documents import FSSPEC_STORE
 from flowserv_fsspec.errors import InvalidConfigurationError, MissingExtraError
+from flowserv_fsspec.urls import split_credentials
 from flowserv_fsspec.volume import FsspecVolume
 
 
@@ -92,9 +93,10 @@ def from_url(url: str, identifier: Optional[str] = None, **storage_options: Any)
     try:
         return volume_class.from_url(url, identifier=identifier, **storage_options)  # type: ignore[attr-defined, no-any-return]
     except InvalidConfigurationError as ex:
-        if isinstance(ex, MissingExtraError) or ex.value == url:
+        shown = split_credentials(url).url
+        if isinstance(ex, MissingExtraError) or ex.value == shown:
             raise
-        raise InvalidConfigurationError('volume URL', url, str(ex)) from ex
+        raise InvalidConfigurationError('volume URL', shown, str(ex)) from ex
 
 
 def Volume(doc: Dict[str, Any]) -> StorageVolume:
@@ -120,6 +122,8 @@ def Volume(doc: Dict[str, Any]) -> StorageVolume:
     if not isinstance(doc, dict):
         raise InvalidConfigurationError('volume document', doc, 'expected a dictionary')
     doc_type = doc.get('type', FS_STORE)
+    if not isinstance(doc_type, str):
+        raise InvalidConfigurationError('storage volume type', doc_type, 'expected a string')
     volume_class = lookup(_BY_DOC_TYPE, doc_type)
     if volume_class is None:
         known = ', '.join(sorted(_BY_DOC_TYPE))

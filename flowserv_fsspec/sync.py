@@ -16,6 +16,7 @@ from typing import Dict, List, Optional
 from fsspec.callbacks import Callback
 
 from flowserv_fsspec.base import IOHandle, StorageVolume
+from flowserv_fsspec.errors import UnsafeOperationError, VolumeNotFoundError
 from flowserv_fsspec.transfer import copy_planned
 
 
@@ -33,10 +34,16 @@ class SyncResult:
 
 def sync_files(
     source: StorageVolume, target: StorageVolume, delete: bool = False,
-    checksum: bool = False, dry_run: bool = False, callback: Optional[Callback] = None
+    checksum: bool = False, dry_run: bool = False, callback: Optional[Callback] = None,
+    max_delete: Optional[int] = None, allow_empty_source: bool = False
 ) -> SyncResult:
     """Copy what the target lacks or holds differently; optionally delete what
     the source lacks.
+
+    Everything that could lose data is refused before the first write: a
+    source that does not exist or is a file, source and target that overlap,
+    ``delete`` with an empty source (unless ``allow_empty_source``), and more
+    deletions than ``max_delete``.
 
     Parameters
     ----------
@@ -52,6 +59,10 @@ def sync_files(
         Only say what would be copied and deleted.
     callback: fsspec.callbacks.Callback, default=None
         Progress of the copy in bytes.
+    max_delete: int, default=None
+        Refuse the sync when it would delete more files than this.
+    allow_empty_source: bool, default=False
+        With ``delete``, let an existing but empty source empty the target.
 
     Returns
     -------
@@ -59,12 +70,26 @@ def sync_files(
 
     Raises
     ------
+    flowserv_fsspec.errors.VolumeNotFoundError
+        The source does not exist.
+    flowserv_fsspec.errors.UnsafeOperationError
+        The sync was refused; nothing was written.
     flowserv_fsspec.errors.TransferError
     """
+    what = f'sync from {source.describe()} to {target.describe()}'
+    if source.overlaps(target):
+        raise UnsafeOperationError(what, 'source and target overlap')
+    files = source.walk(None)
+    if not files:
+        found = source.key_type(None)
+        if found is None:
+            raise VolumeNotFoundError(source.describe())
+        if found == 'file':
+            raise UnsafeOperationError(what, 'the source is a file (sync copies folders; use cp)')
     have: Dict[str, IOHandle] = dict(target.walk(None))
     result = SyncResult()
     pairs = list()
-    for key, file in source.walk(None):
+    for key, file in files:
         other = have.get(key)
         if other is not None and file.size() == other.size() and (
             not checksum or sha256(file) == sha256(other)
@@ -75,6 +100,16 @@ def sync_files(
             pairs.append((key, file, key))
     wanted = {key for key in result.copied + result.unchanged}
     result.deleted = sorted(key for key in have if key not in wanted) if delete else []
+    if result.deleted and not files and not allow_empty_source:
+        raise UnsafeOperationError(
+            what, f'the source is empty: it would delete all {len(result.deleted)} files '
+            'of the target (allow an empty source explicitly to do that)'
+        )
+    if max_delete is not None and len(result.deleted) > max_delete:
+        raise UnsafeOperationError(
+            what, f'it would delete {len(result.deleted)} files, more than the '
+            f'maximum of {max_delete}'
+        )
     if not dry_run:
         copy_planned(pairs, source, target, callback)
         for key in result.deleted:

@@ -16,12 +16,17 @@ The destination keys are returned in the order of the source listing; an
 optional fsspec ``Callback`` is told the total bytes and each file's bytes.
 """
 
-from typing import IO, Iterable, List, Optional, Tuple, Union
+from typing import IO, Dict, Iterable, List, Optional, Tuple, Union
 
 from fsspec.callbacks import Callback
 
 from flowserv_fsspec.base import IOHandle, StorageVolume
-from flowserv_fsspec.errors import TransferError
+from flowserv_fsspec.errors import (
+    TransferError,
+    UnknownFileError,
+    UnsafeOperationError,
+    VolumeNotFoundError,
+)
 from flowserv_fsspec.keys import join_key, normalize_key
 from flowserv_fsspec.volume import FsspecFile, FsspecVolume, translate_errors, typed_error
 
@@ -111,12 +116,13 @@ def copy_planned(
     """
     # Sizes of foreign handles may cost a download (flowserv's S3File): only
     # asked for when someone is watching.
+    check_destinations(pairs, target)
     progress = Progress(target.describe(), callback)
     if callback is not None:
         callback.set_size(sum(file.size() for _, file, _ in pairs))
     try:
         if same_filesystem(source, target):
-            copy_server_side(pairs, target, progress)
+            copy_server_side(pairs, source, target, progress)
         else:
             small: List[Pair] = list()
             large: List[Pair] = list()
@@ -131,6 +137,35 @@ def copy_planned(
         raise TransferError(
             failed, source.describe(), target.describe(), progress.done, pending, ex
         ) from ex
+
+
+def check_destinations(pairs: List[Pair], target: StorageVolume) -> None:
+    """Refuse a plan that would write one destination key twice, or, on a
+    target with folders, a key that is a file and a folder at once.
+
+    Raises
+    ------
+    flowserv_fsspec.errors.UnsafeOperationError
+    """
+    sources: Dict[str, str] = dict()
+    for key, _, dstkey in pairs:
+        if dstkey in sources:
+            raise UnsafeOperationError(
+                f'copy to {target.describe()}',
+                f'{sources[dstkey]!r} and {key!r} would both be written to {dstkey!r}'
+            )
+        sources[dstkey] = key
+    if getattr(target, 'has_directories', True):
+        for dstkey in sources:
+            parent = dstkey.rpartition('/')[0]
+            while parent:
+                if parent in sources:
+                    raise UnsafeOperationError(
+                        f'copy to {target.describe()}',
+                        f'{parent!r} would be a file and the folder of {dstkey!r} '
+                        f'(from {sources[parent]!r} and {sources[dstkey]!r})'
+                    )
+                parent = parent.rpartition('/')[0]
 
 
 class Progress:
@@ -174,7 +209,8 @@ class Progress:
             self.callback.relative_update(nbytes)
         for (_, _, dstkey), error in zip(batch, outcomes):
             if error is not None:
-                raise typed_error(error, dstkey, self.volume) from error
+                # Read errors are typed already: a missing path here is the target's.
+                raise typed_error(error, dstkey, self.volume, VolumeNotFoundError) from error
 
 
 class StreamedFile(IOHandle):
@@ -212,8 +248,9 @@ def destinations(
     path: Optional[str], files: List[Tuple[str, IOHandle]], dst: Optional[str]
 ) -> List[Pair]:
     """Give the files that ``walk(path)`` found their destination keys
-    (flowserv's rules): a single file goes to ``dst`` (or its own key), the
-    files of a folder keep their path below it, under ``dst``.
+    (flowserv's rules): the file at ``path`` itself goes to ``dst`` (or its
+    own key), the files of a folder keep their path below it, under ``dst``.
+    (On object stores ``path`` can name a file and a folder at once.)
 
     Parameters
     ----------
@@ -232,11 +269,12 @@ def destinations(
     ------
     flowserv_fsspec.errors.InvalidKeyError
     """
-    if path and len(files) == 1 and files[0][0] == path:
-        pairs = [(path, files[0][1], dst if dst is not None else path)]
-    else:
-        prefix = path.rstrip('/') + '/' if path else ''
-        pairs = [(key, file, join_key(dst, key[len(prefix):])) for key, file in files]
+    prefix = path.rstrip('/') + '/' if path else ''
+    pairs = [
+        (key, file, (dst if dst is not None else key) if key == path
+         else join_key(dst, key[len(prefix):]))
+        for key, file in files
+    ]
     return [(key, file, normalize_key(dstkey)) for key, file, dstkey in pairs]
 
 
@@ -283,13 +321,24 @@ def target_paths(target: FsspecVolume, batch: List[Pair]) -> List[str]:
     return paths
 
 
-def copy_server_side(pairs: List[Pair], target: StorageVolume, progress: Progress) -> None:
-    """Copy within one filesystem: no payload passes through the client."""
+def copy_server_side(
+    pairs: List[Pair], source: StorageVolume, target: StorageVolume, progress: Progress
+) -> None:
+    """Copy within one filesystem: no payload passes through the client. A
+    file copied onto itself is left as it is.
+    """
     assert isinstance(target, FsspecVolume)
     for batch in batches(pairs):
         paths = target_paths(target, batch)
         files: List[FsspecFile] = [file for _, file, _ in batch]  # type: ignore[misc]
-        progress.finished(batch, target.copy_within(files, paths))
+        moving = [i for i, (file, path) in enumerate(zip(files, paths)) if file.path != path]
+        outcomes: List[Optional[BaseException]] = [None] * len(batch)
+        copied = target.copy_within([files[i] for i in moving], [paths[i] for i in moving])
+        for i, error in zip(moving, copied):
+            outcomes[i] = error
+            if error is not None and not files[i].fs.exists(files[i].path):
+                outcomes[i] = UnknownFileError(batch[i][0], source.describe())
+        progress.finished(batch, outcomes)
 
 
 def copy_bulk(pairs: List[Pair], target: StorageVolume, progress: Progress) -> None:
@@ -323,17 +372,27 @@ def copy_streamed(pairs: List[Pair], target: StorageVolume, progress: Progress) 
 
 def read_all(batch: List[Pair]) -> List[Union[bytes, BaseException]]:
     """Read small files of one filesystem concurrently, by byte range: the
-    sizes are known from the listing, so no metadata request is made. A file
-    that cannot be read gives its typed error, named by its source key.
+    sizes are known from the listing, so no metadata request is made. One
+    byte more than the listed size is asked for, so that a file replaced
+    since the listing is noticed and read again whole (one request: one
+    version of it), never copied cut short. An empty file is not read: empty
+    is the version that was listed. A file that cannot be read gives its
+    typed error, named by its source key.
     """
     files: List[FsspecFile] = [file for _, file, _ in batch]  # type: ignore[misc]
+    fs = files[0].fs
     wanted = [i for i, file in enumerate(files) if file.size() > 0]
-    data = files[0].fs.cat_ranges(
-        [files[i].path for i in wanted], [0] * len(wanted), [files[i].size() for i in wanted],
-        on_error='return'
+    data = fs.cat_ranges(
+        [files[i].path for i in wanted], [0] * len(wanted),
+        [files[i].size() + 1 for i in wanted], on_error='return'
     )
     result: List[Union[bytes, BaseException]] = [b''] * len(files)
     for i, content in zip(wanted, data):
+        if isinstance(content, bytes) and len(content) != files[i].size():
+            try:
+                content = fs.cat_file(files[i].path)
+            except Exception as ex:
+                content = ex
         result[i] = content if isinstance(content, bytes) else typed_error(
             content, batch[i][0], files[i].volume
         )

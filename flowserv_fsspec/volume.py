@@ -19,6 +19,7 @@ from fsspec import AbstractFileSystem
 from fsspec.asyn import _run_coros_in_chunks, sync
 
 from flowserv_fsspec.base import IOBuffer, IOHandle, StorageVolume
+from flowserv_fsspec.urls import split_credentials
 from flowserv_fsspec.documents import FSSPEC_STORE, FsspecStore, read_args
 from flowserv_fsspec.errors import (
     AccessDeniedError,
@@ -30,7 +31,14 @@ from flowserv_fsspec.errors import (
     VolumeError,
     VolumeNotFoundError,
 )
-from flowserv_fsspec.keys import is_temp_path, key_to_path, normalize_key, path_to_key, temp_path
+from flowserv_fsspec.keys import (
+    is_temp_path,
+    is_within,
+    key_to_path,
+    normalize_key,
+    path_to_key,
+    temp_path,
+)
 
 
 COPY_CHUNK = 1024 * 1024
@@ -304,7 +312,9 @@ class FsspecVolume(StorageVolume):
 
     def _copy_file(self, source: str, path: str) -> None:
         """Copy one file server-side to a temporary name, then rename it into place."""
-        self._clear_folder_at(path_to_key(self.root, path) or path, path)
+        key = path_to_key(self.root, path) or path
+        self._check_writable(key, path)
+        self._clear_folder_at(key, path)
         self._write_and_rename(path, lambda temp: self.fs.cp_file(source, temp))
 
     def put_many(self, keys: List[str], contents: List[bytes]) -> List[Optional[BaseException]]:
@@ -434,12 +444,24 @@ class FsspecVolume(StorageVolume):
         flowserv_fsspec.errors.InvalidConfigurationError
         """
         protocol = fsspec.core.split_protocol(url)[0] or 'file'
+        clean, username, password = split_credentials(url)
         try:
             fs_class = fsspec.get_filesystem_class(protocol)
+            if username or password:
+                # ftp and the like read them from the URL; http needs them as auth.
+                storage_options = {**fs_class._get_kwargs_from_urls(url), **storage_options}
+                if protocol in ('http', 'https') and 'client_kwargs' not in storage_options:
+                    import aiohttp
+                    storage_options['client_kwargs'] = {
+                        'auth': aiohttp.BasicAuth(username or '', password or '')
+                    }
             fs = fs_class(**storage_options)
-        except (ImportError, ValueError, TypeError) as ex:
-            raise InvalidConfigurationError('volume URL', url, str(ex)) from ex
-        return cls(fs, root=url, identifier=identifier)
+        except Exception as ex:
+            # The message names the URL without its password.
+            raise InvalidConfigurationError(
+                'volume URL', clean, f'{type(ex).__name__}: {ex}'.replace(url, clean)
+            ) from None
+        return cls(fs, root=clean, identifier=identifier)
 
     def get_store_for_folder(self, key: str, identifier: Optional[str] = None) -> StorageVolume:
         """Get storage volume for a sub-folder of the given volume.
@@ -462,6 +484,52 @@ class FsspecVolume(StorageVolume):
     def _folder_volume(self, key: str, path: str, identifier: Optional[str]) -> FsspecVolume:
         """Build the volume for a validated sub-folder (hook for backends)."""
         return FsspecVolume(self.fs, root=path, identifier=identifier)
+
+    def key_type(self, key: Optional[str] = None) -> Optional[str]:
+        """Tell what a key names: ``'file'``, ``'folder'`` or None (nothing),
+        with one metadata request. An empty folder is a folder; on object
+        stores a prefix is a folder when objects lie below it.
+
+        Parameters
+        ----------
+        key: string, default=None
+            Key of a file or folder, None or '' for the volume root.
+
+        Returns
+        -------
+        string or None
+        """
+        key, path = self._resolve(key, allow_empty=True)
+        try:
+            with translate_errors(key, self.describe()):
+                info = self.fs.info(path)
+        except UnknownFileError:
+            return None
+        return {'file': 'file', 'directory': 'folder'}.get(info.get('type', ''))
+
+    def overlaps(self, other: StorageVolume) -> bool:
+        """Whether the two volumes share files: one's root is at or below the
+        other's on the same server (compared by URL, whatever the options).
+
+        Parameters
+        ----------
+        other: flowserv_fsspec.base.StorageVolume
+            Another volume.
+
+        Returns
+        -------
+        bool
+        """
+        if not isinstance(other, FsspecVolume) or type(other.fs) is not type(self.fs):
+            return False
+        mine, theirs = self._canonical_url(), other._canonical_url()
+        return is_within(mine, theirs) or is_within(theirs, mine)
+
+    def _canonical_url(self) -> str:
+        """The URL of the root as compared by ``overlaps``: it names the
+        server too (hook for filesystems where two paths can name one folder).
+        """
+        return self.url
 
     def load(self, key: str) -> IOHandle:
         """Load a file object at the source path of this volume store.
@@ -538,6 +606,7 @@ class FsspecVolume(StorageVolume):
             Destination path for the stored object.
         """
         key, path = self._resolve(dst)
+        self._check_writable(key, path)
         with translate_errors(key, self.describe(), missing=VolumeNotFoundError):
             if self.has_directories:
                 self._clear_folder_at(key, path)
@@ -545,6 +614,11 @@ class FsspecVolume(StorageVolume):
                 self._write_and_rename(path, lambda temp: self._write_file(file, temp))
             else:
                 self._write_object(file, path)
+
+    def _check_writable(self, key: str, path: str) -> None:
+        """Refuse, before any write, a key that the backend would store under
+        another name (hook for backends with such names).
+        """
 
     def _clear_folder_at(self, key: str, path: str) -> None:
         """Remove an empty folder where a file is to be stored (a rename would

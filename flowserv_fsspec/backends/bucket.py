@@ -16,8 +16,8 @@ from fsspec import AbstractFileSystem
 
 from flowserv_fsspec.documents import make_doc, read_args
 from flowserv_fsspec.errors import InvalidConfigurationError, VolumeNotFoundError
-from flowserv_fsspec.keys import join_key, normalize_key
-from flowserv_fsspec.volume import FsspecVolume
+from flowserv_fsspec.keys import is_within, join_key, normalize_key
+from flowserv_fsspec.volume import FsspecVolume, translate_errors
 
 
 class BucketVolume(FsspecVolume):
@@ -128,10 +128,50 @@ class BucketVolume(FsspecVolume):
         return cls(bucket, prefix or None, identifier, storage_options=storage_options)
 
     def _find(self, path: str, key: str) -> Dict[str, Dict[str, Any]]:
-        found = super()._find(path, key)
+        """List the objects below a key and the object at the key itself: on
+        object stores a key can name both (``k`` beside ``k/a``), and the
+        filesystems' ``find`` gives only one of them.
+        """
+        if not key:
+            found = super()._find(path, key)
+        else:
+            parent, _, name = path.rpartition('/')
+            with translate_errors(key, self.describe(), missing=VolumeNotFoundError):
+                listed = self.fs.find(parent, prefix=name + '/', withdirs=False, detail=True)
+                found = {
+                    self.fs._strip_protocol(p): info for p, info in listed.items()
+                    if is_within(self.fs._strip_protocol(p), path)
+                }
+                if path not in found:
+                    found.update(self._object_at(path))
         if not found and not self.fs.exists(self.bucket):
             raise VolumeNotFoundError(self.describe(), key)
         return found
+
+    def delete(self, key: str) -> None:
+        """Delete the objects that ``walk(key)`` lists: the object at the key
+        and those below it, never a sibling that merely shares a prefix.
+
+        Parameters
+        ----------
+        key: str
+            Path to a file or folder in the storage volume.
+        """
+        key, path = self._resolve(key)
+        paths = list(self._find(path, key))
+        if paths:
+            with translate_errors(key, self.describe()):
+                self.fs.rm(paths)
+
+    def _object_at(self, path: str) -> Dict[str, Dict[str, Any]]:
+        """The object at a path with its details, or nothing (hook for
+        backends with a cheaper request than ``info``).
+        """
+        try:
+            info = self.fs.info(path)
+        except FileNotFoundError:
+            return {}
+        return {path: info} if info.get('type') == 'file' else {}
 
     def _folder_volume(self, key: str, path: str, identifier: Optional[str]) -> BucketVolume:
         return type(self)(self.bucket, join_key(self.prefix, key), identifier, fs=self.fs)

@@ -125,6 +125,9 @@ class LocalVolume(FsspecVolume):
         root, real = os.path.realpath(self.root), os.path.realpath(path)
         return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
 
+    def _canonical_url(self) -> str:
+        return 'file://' + os.path.realpath(self.root)
+
     def _find(self, path: str, key: str) -> Dict[str, Dict[str, Any]]:
         if not os.path.isdir(path):
             return super()._find(path, key)

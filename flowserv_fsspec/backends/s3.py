@@ -138,5 +138,14 @@ class S3Volume(BucketVolume):
             for f, p in zip(files, paths)
         ])
 
+    def _object_at(self, path: str) -> Dict[str, Dict[str, Any]]:
+        """One HEAD request (s3fs's ``info`` lists the prefix after a 404)."""
+        bucket, _, key = path.partition('/')
+        try:
+            head = self.fs.call_s3('head_object', Bucket=bucket, Key=key)
+        except FileNotFoundError:
+            return {}
+        return {path: {'type': 'file', 'size': head['ContentLength']}}
+
     def _handle(self, path: str, key: str, size: Optional[int]) -> S3File:
         return S3File(self, path.split('/', 1)[1], size=size)

@@ -9,6 +9,7 @@ checked against ``~/.ssh/known_hosts`` unless told otherwise.
 from __future__ import annotations
 
 from typing import Any, Dict, Optional
+from urllib.parse import unquote
 
 import fsspec
 from fsspec import AbstractFileSystem
@@ -110,9 +111,18 @@ class SftpVolume(FsspecVolume):
                 options.setdefault('connect_timeout', timeout)
             sshfs = import_backend('sshfs', 'sftp://', 'sftp')
             # sshfs connects here: a refused login or an unreachable host fails now.
-            with translate_errors('', self._describe(remotedir), missing=VolumeNotFoundError):
+            with translate_errors('', f'SFTP folder {self._url(remotedir)}', missing=VolumeNotFoundError):
                 fs = sshfs.SSHFileSystem(hostname, port=port or 22, **options)
         super().__init__(fs, root=remotedir, identifier=identifier)
+
+    @property
+    def url(self) -> str:
+        """URL of the volume root: ``sftp://host[:port]/path`` (no user name)."""
+        return self._url(self.root)
+
+    def _url(self, root: str) -> str:
+        port = f':{self.port}' if self.port else ''
+        return f'sftp://{self.hostname}{port}/{root.lstrip("/")}'
 
     def describe(self) -> str:
         """Get short descriptive string about the storage volume for display
@@ -122,11 +132,7 @@ class SftpVolume(FsspecVolume):
         -------
         str
         """
-        return self._describe(self.root)
-
-    def _describe(self, root: str) -> str:
-        port = f':{self.port}' if self.port else ''
-        return f'SFTP folder sftp://{self.hostname}{port}{root}'
+        return f'SFTP folder {self.url}'
 
     @classmethod
     def from_dict(cls, doc: Dict[str, Any]) -> SftpVolume:
@@ -170,8 +176,9 @@ class SftpVolume(FsspecVolume):
         flowserv_fsspec.backends.sftp.SftpVolume
         """
         parts = fsspec.utils.infer_storage_options(url)
-        if parts.get('username'):
-            storage_options.setdefault('username', parts['username'])
+        for option in ('username', 'password'):
+            if parts.get(option):
+                storage_options.setdefault(option, unquote(parts[option]))
         return cls(
             parts['path'] or '/', parts.get('host', ''), port=parts.get('port'),
             identifier=identifier, storage_options=storage_options

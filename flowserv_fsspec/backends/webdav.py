@@ -7,15 +7,18 @@ as ``storage_options`` and never serialized.
 
 from __future__ import annotations
 
+import functools
+from types import ModuleType
 from typing import Any, Dict, Optional
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from fsspec import AbstractFileSystem
 
 from flowserv_fsspec.backends import import_backend
 from flowserv_fsspec.documents import make_doc, read_args
-from flowserv_fsspec.errors import InvalidConfigurationError
+from flowserv_fsspec.errors import InvalidConfigurationError, InvalidKeyError
 from flowserv_fsspec.keys import join_key, normalize_key
+from flowserv_fsspec.urls import split_credentials
 from flowserv_fsspec.volume import FsspecVolume
 
 
@@ -47,6 +50,35 @@ def WebDav(
     return make_doc(WEBDAV_STORE, identifier, base_url=base_url, basedir=basedir)
 
 
+def literal_filesystem_class() -> Any:
+    """The ``WebdavFileSystem`` of this backend: one that sends paths literally.
+
+    webdav4 puts paths into URLs unescaped: ``a%20b`` reached the server as
+    ``a b`` and ``a;b`` as ``a``. The client of this filesystem percent-encodes
+    every path it joins to the server's address (the answers' paths come back
+    decoded), so each key names exactly one resource.
+    """
+    return _literal_class(import_backend('webdav4.fsspec', 'webdav://', 'webdav'))
+
+
+@functools.lru_cache(maxsize=None)
+def _literal_class(webdav: ModuleType) -> Any:
+    """Build the class once per webdav4 module, so that fsspec shares the
+    instances built with the same arguments.
+    """
+    class LiteralClient(webdav.Client):  # type: ignore[misc, name-defined]
+        def join_url(self, path: str, add_trailing_slash: bool = False) -> Any:
+            return super().join_url(quote(path, safe='/'), add_trailing_slash)
+
+    class LiteralWebdavFileSystem(webdav.WebdavFileSystem):  # type: ignore[misc, name-defined]
+        def __init__(self, base_url: str, auth: Any = None, **client_opts: Any):
+            client_opts.setdefault('chunk_size', self.blocksize)
+            client = LiteralClient(base_url, auth=auth, **client_opts)
+            super().__init__(base_url, client=client)
+
+    return LiteralWebdavFileSystem
+
+
 class WebdavVolume(FsspecVolume):
     """Storage volume for the files below a folder of a WebDAV server."""
 
@@ -71,14 +103,18 @@ class WebdavVolume(FsspecVolume):
         fs: webdav4.fsspec.WebdavFileSystem, default=None
             A ready filesystem to use instead of building one.
         """
+        options = dict(storage_options or {})
+        if isinstance(base_url, str):
+            base_url, username, password = split_credentials(base_url)
+            if username or password:
+                options.setdefault('auth', (username or '', password or ''))
         parts = urlsplit(base_url) if isinstance(base_url, str) else None
         if parts is None or parts.scheme not in ('http', 'https') or not parts.hostname:
             raise InvalidConfigurationError('WebDAV address', base_url, 'expected http(s)://...')
         self.base_url = base_url
         self.basedir = basedir
         if fs is None:
-            webdav = import_backend('webdav4.fsspec', 'webdav://', 'webdav')
-            fs = webdav.WebdavFileSystem(base_url, **(storage_options or {}))
+            fs = literal_filesystem_class()(base_url, **options)
         super().__init__(fs, root=normalize_key(basedir, allow_empty=True), identifier=identifier)
 
     @property
@@ -142,6 +178,18 @@ class WebdavVolume(FsspecVolume):
 
     def _folder_volume(self, key: str, path: str, identifier: Optional[str]) -> WebdavVolume:
         return WebdavVolume(self.base_url, join_key(self.basedir, key), identifier, fs=self.fs)
+
+    def _check_writable(self, key: str, path: str) -> None:
+        """Refuse names that a MOVE would misplace: servers such as WsgiDAV
+        decode the Destination header before parsing it as a URL, so ';' in
+        the last segment and '?' anywhere cut the name short (``a;b`` would
+        overwrite ``a``). Such files can still be read, listed and deleted.
+        """
+        if '?' in key or ';' in key.rpartition('/')[2]:
+            raise InvalidKeyError(
+                key, "WebDAV servers cut MOVE destinations at ';' and '?': "
+                'writing it could overwrite another file'
+            )
 
     def _rename(self, temp: str, path: str) -> None:
         # webdav4's mv copies without overwriting; one MOVE replaces the target.
