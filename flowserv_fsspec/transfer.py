@@ -249,8 +249,8 @@ def destinations(
 ) -> List[Pair]:
     """Give the files that ``walk(path)`` found their destination keys
     (flowserv's rules): the file at ``path`` itself goes to ``dst`` (or its
-    own key), the files of a folder keep their path below it, under ``dst``.
-    (On object stores ``path`` can name a file and a folder at once.)
+    own key), the files of a folder keep their path below it, under ``dst``;
+    on object stores ``path`` can name a file and a folder at once.
 
     Parameters
     ----------

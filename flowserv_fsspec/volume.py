@@ -19,7 +19,6 @@ from fsspec import AbstractFileSystem
 from fsspec.asyn import _run_coros_in_chunks, sync
 
 from flowserv_fsspec.base import IOBuffer, IOHandle, StorageVolume
-from flowserv_fsspec.urls import split_credentials
 from flowserv_fsspec.documents import FSSPEC_STORE, FsspecStore, read_args
 from flowserv_fsspec.errors import (
     AccessDeniedError,
@@ -39,6 +38,7 @@ from flowserv_fsspec.keys import (
     path_to_key,
     temp_path,
 )
+from flowserv_fsspec.urls import split_credentials
 
 
 COPY_CHUNK = 1024 * 1024
@@ -261,7 +261,7 @@ class FsspecVolume(StorageVolume):
         """
         super().__init__(identifier=identifier)
         self.fs = fs
-        self.root = fs._strip_protocol(root)
+        self.root: str = fs._strip_protocol(root)
 
     # -- Paths ----------------------------------------------------------------
 
@@ -526,7 +526,7 @@ class FsspecVolume(StorageVolume):
         return is_within(mine, theirs) or is_within(theirs, mine)
 
     def _canonical_url(self) -> str:
-        """The URL of the root as compared by ``overlaps``: it names the
+        """Get the URL of the root as compared by ``overlaps``: it names the
         server too (hook for filesystems where two paths can name one folder).
         """
         return self.url

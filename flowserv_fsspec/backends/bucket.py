@@ -164,7 +164,7 @@ class BucketVolume(FsspecVolume):
                 self.fs.rm(paths)
 
     def _object_at(self, path: str) -> Dict[str, Dict[str, Any]]:
-        """The object at a path with its details, or nothing (hook for
+        """Get the object at a path with its details, or nothing (hook for
         backends with a cheaper request than ``info``).
         """
         try:

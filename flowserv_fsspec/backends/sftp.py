@@ -111,7 +111,8 @@ class SftpVolume(FsspecVolume):
                 options.setdefault('connect_timeout', timeout)
             sshfs = import_backend('sshfs', 'sftp://', 'sftp')
             # sshfs connects here: a refused login or an unreachable host fails now.
-            with translate_errors('', f'SFTP folder {self._url(remotedir)}', missing=VolumeNotFoundError):
+            where = f'SFTP folder {self._url(remotedir)}'
+            with translate_errors('', where, missing=VolumeNotFoundError):
                 fs = sshfs.SSHFileSystem(hostname, port=port or 22, **options)
         super().__init__(fs, root=remotedir, identifier=identifier)
 

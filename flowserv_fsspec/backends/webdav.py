@@ -51,7 +51,7 @@ def WebDav(
 
 
 def literal_filesystem_class() -> Any:
-    """The ``WebdavFileSystem`` of this backend: one that sends paths literally.
+    """Get this backend's ``WebdavFileSystem`` class: one that sends paths literally.
 
     webdav4 puts paths into URLs unescaped: ``a%20b`` reached the server as
     ``a b`` and ``a;b`` as ``a``. The client of this filesystem percent-encodes
@@ -61,7 +61,7 @@ def literal_filesystem_class() -> Any:
     return _literal_class(import_backend('webdav4.fsspec', 'webdav://', 'webdav'))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _literal_class(webdav: ModuleType) -> Any:
     """Build the class once per webdav4 module, so that fsspec shares the
     instances built with the same arguments.
