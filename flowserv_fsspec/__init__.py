@@ -10,6 +10,7 @@ and each backend's volume and document helper. Errors live in
 from flowserv_fsspec.backends.azure import AZURE_STORE, AzureContainer, AzureVolume
 from flowserv_fsspec.backends.gcs import GC_STORE, GCBucket, GCVolume
 from flowserv_fsspec.backends.local import FS_STORE, FStore, LocalVolume
+from flowserv_fsspec.backends.memory import MemoryVolume
 from flowserv_fsspec.backends.s3 import S3_STORE, S3Bucket, S3File, S3Volume
 from flowserv_fsspec.backends.sftp import SFTP_STORE, Sftp, SftpVolume
 from flowserv_fsspec.backends.webdav import WEBDAV_STORE, WebDav, WebdavVolume
@@ -25,7 +26,7 @@ __version__ = '0.1.0'
 __all__ = [
     'AZURE_STORE', 'AzureContainer', 'AzureVolume', 'FSSPEC_STORE', 'FS_STORE', 'FStore',
     'FsspecFile', 'FsspecStore', 'FsspecVolume', 'GCBucket', 'GCVolume', 'GC_STORE',
-    'IOBuffer', 'IOHandle', 'LocalVolume', 'S3Bucket', 'S3File', 'S3Volume', 'S3_STORE',
-    'SFTP_STORE', 'Sftp', 'SftpVolume', 'StorageVolume', 'Volume', 'WEBDAV_STORE', 'WebDav',
-    'WebdavVolume', 'copy_files', 'from_url', 'register', '__version__',
+    'IOBuffer', 'IOHandle', 'LocalVolume', 'MemoryVolume', 'S3Bucket', 'S3File', 'S3Volume',
+    'S3_STORE', 'SFTP_STORE', 'Sftp', 'SftpVolume', 'StorageVolume', 'Volume', 'WEBDAV_STORE',
+    'WebDav', 'WebdavVolume', 'copy_files', 'from_url', 'register', '__version__',
 ]

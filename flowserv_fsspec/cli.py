@@ -14,17 +14,15 @@ import os
 import sys
 from typing import Any, Dict, List, Optional, TextIO, Tuple
 
-import fsspec
 from fsspec.callbacks import Callback, TqdmCallback
 
 from flowserv_fsspec.base import IOHandle, StorageVolume
-from flowserv_fsspec.errors import InvalidConfigurationError, UnknownFileError, VolumeError
-from flowserv_fsspec.registry import Volume, from_url
+from flowserv_fsspec.cleanup import DEFAULT_AGE, cleanup
+from flowserv_fsspec.errors import UnknownFileError, VolumeError
+from flowserv_fsspec.locations import open_location, split_location
 from flowserv_fsspec.sync import sync_files
 from flowserv_fsspec.transfer import copy_planned, destinations
 
-
-LOCAL_PROTOCOLS = (None, 'file', 'local')
 
 Files = List[Tuple[str, IOHandle]]
 
@@ -35,82 +33,20 @@ class Refused(Exception):
 
 # -- Locations -------------------------------------------------------------------
 
-def read_document(arg: str) -> Tuple[StorageVolume, str]:
-    """Read ``@file.json[:key]``: the document's volume and the key inside it."""
-    filename, _, key = arg[1:].partition(':')
-    try:
-        with open(filename, 'rb') as f:
-            doc = json.load(f)
-    except (OSError, ValueError) as ex:
-        raise InvalidConfigurationError('volume document file', filename, str(ex)) from ex
-    return Volume(doc), key.strip('/')
+def options(args: argparse.Namespace) -> Dict[str, Any]:
+    """Storage options for remote locations from the command line (``--timeout``)."""
+    return {'timeout': args.timeout} if args.timeout is not None else {}
 
 
-def below(volume: StorageVolume, folder: str) -> StorageVolume:
-    """Get the volume of a folder of a volume ('' is the volume itself)."""
-    return volume.get_store_for_folder(folder) if folder else volume
-
-
-def open_volume(arg: str) -> StorageVolume:
-    """Get the volume whose root is a location.
-
-    Parameters
-    ----------
-    arg: string
-        URL, local path or ``@file.json[:key]``.
-
-    Returns
-    -------
-    flowserv_fsspec.base.StorageVolume
-    """
-    if arg.startswith('@'):
-        return below(*read_document(arg))
-    protocol, path = fsspec.core.split_protocol(arg)
-    return from_url(os.path.abspath(path) if protocol in LOCAL_PROTOCOLS else arg)
-
-
-def split_url(arg: str) -> Tuple[StorageVolume, str]:
-    """Split a location into the volume of its parent folder and the last key.
-
-    A location with a single path segment (``s3://bucket``, ``memory://runs``)
-    or a document without key names a volume root and gives the key ''.
-
-    Parameters
-    ----------
-    arg: string
-        URL, local path or ``@file.json[:key]``.
-
-    Returns
-    -------
-    tuple of (flowserv_fsspec.base.StorageVolume, string)
-    """
-    if arg.startswith('@'):
-        volume, key = read_document(arg)
-        parent, _, name = key.rpartition('/')
-        return below(volume, parent), name
-    protocol, path = fsspec.core.split_protocol(arg)
-    if protocol in LOCAL_PROTOCOLS:
-        path = os.path.abspath(path)
-        if path == '/':
-            return from_url(path), ''
-    else:
-        path = path.strip('/')
-        if '/' not in path:
-            return from_url(arg), ''
-    parent, _, name = path.rpartition('/')
-    prefix = '' if protocol in LOCAL_PROTOCOLS else protocol + '://'
-    return from_url(prefix + (parent or '/')), name
-
-
-def walk_url(arg: str) -> Tuple[StorageVolume, str, Files]:
+def walk_location(args: argparse.Namespace, location: str) -> Tuple[StorageVolume, str, Files]:
     """List the files at a location: its volume, key and the walk result.
 
     A key that names nothing is an error (``UnknownFileError``); an empty
-    volume root is not.
+    folder or volume root is not.
     """
-    volume, key = split_url(arg)
+    volume, key = split_location(location, **options(args))
     files = volume.walk(key)
-    if key and not files:
+    if key and not files and volume.key_type(key) != 'folder':
         raise UnknownFileError(key, volume.describe())
     return volume, key, files
 
@@ -121,11 +57,15 @@ def is_file(files: Files, key: str) -> bool:
 
 
 def relative(files: Files, key: str) -> Files:
-    """Give walked files keys relative to the walked folder (a file keeps its name)."""
-    if is_file(files, key):
-        return [(key.rpartition('/')[2], files[0][1])]
+    """Give walked files keys relative to the walked folder; the file at the
+    key itself (a file, or on object stores a file beside a folder of the same
+    name) keeps its name.
+    """
     cut = len(key) + 1 if key else 0
-    return [(filekey[cut:], handle) for filekey, handle in files]
+    return [
+        (key.rpartition('/')[2] if filekey == key else filekey[cut:], handle)
+        for filekey, handle in files
+    ]
 
 
 def emit(args: argparse.Namespace, data: Any, lines: List[str]) -> None:
@@ -161,7 +101,7 @@ def progress_bar(quiet: bool, stream: TextIO) -> Optional[Callback]:
 
 def cmd_ls(args: argparse.Namespace) -> int:
     """List a folder: its files and sub-folders (``-R``: every file below it)."""
-    _, key, files = walk_url(args.url)
+    _, key, files = walk_location(args, args.url)
     entries: Dict[str, List[int]] = dict()  # name -> [size, is folder]
     for name, handle in relative(files, key):
         head, sep, _ = name.partition('/')
@@ -181,7 +121,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
 
 def cmd_cat(args: argparse.Namespace) -> int:
     """Write a file's bytes to standard output."""
-    volume, key = split_url(args.url)
+    volume, key = split_location(args.url, **options(args))
     with volume.load(key).open() as f:
         for chunk in iter(lambda: f.read(1024 * 1024), b''):
             sys.stdout.buffer.write(chunk)
@@ -191,7 +131,7 @@ def cmd_cat(args: argparse.Namespace) -> int:
 
 def cmd_du(args: argparse.Namespace) -> int:
     """Count the files and bytes below a location."""
-    _, _, files = walk_url(args.url)
+    _, _, files = walk_location(args, args.url)
     nbytes = sum(handle.size() for _, handle in files)
     emit(args, {'files': len(files), 'bytes': nbytes},
          [f'{len(files)} files, {nbytes} bytes ({human(nbytes)})'])
@@ -200,7 +140,7 @@ def cmd_du(args: argparse.Namespace) -> int:
 
 def cmd_describe(args: argparse.Namespace) -> int:
     """Print a volume's document as JSON (it holds no credentials)."""
-    volume = open_volume(args.url)
+    volume = open_location(args.url, **options(args))
     print(json.dumps(volume.to_dict(), indent=2))
     return 0
 
@@ -209,7 +149,7 @@ def cmd_rm(args: argparse.Namespace) -> int:
     """Delete a file, a folder (``-r``) or every file of a volume (``-r``,
     confirmed or ``--yes``).
     """
-    volume, key, files = walk_url(args.url)
+    volume, key, files = walk_location(args, args.url)
     if not is_file(files, key) and not args.recursive:
         raise Refused(f'{args.url} is a folder: use rm -r')
     if not key:
@@ -231,14 +171,14 @@ def confirm(question: str) -> bool:
 
 def cmd_cp(args: argparse.Namespace) -> int:
     """Copy a file or folder from one location to another."""
-    source, key, files = walk_url(args.src)
+    source, key, files = walk_location(args, args.src)
     if is_file(files, key):
         if args.dst.endswith('/'):
-            target, dstkey = open_volume(args.dst), key.rpartition('/')[2]
+            target, dstkey = open_location(args.dst, **options(args)), key.rpartition('/')[2]
         else:
-            target, dstkey = split_url(args.dst)
+            target, dstkey = split_location(args.dst, **options(args))
     else:
-        target, dstkey = open_volume(args.dst), None
+        target, dstkey = open_location(args.dst, **options(args)), None
     pairs = destinations(key, files, dstkey)
     if not args.dry_run:
         with_progress(args, lambda bar: copy_planned(pairs, source, target, callback=bar))
@@ -252,10 +192,11 @@ def cmd_cp(args: argparse.Namespace) -> int:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     """Make a destination folder hold what the source folder holds."""
-    source, target = open_volume(args.src), open_volume(args.dst)
+    source = open_location(args.src, **options(args))
+    target = open_location(args.dst, **options(args))
     result = with_progress(args, lambda bar: sync_files(
         source, target, delete=args.delete, checksum=args.checksum, dry_run=args.dry_run,
-        callback=bar
+        callback=bar, max_delete=args.max_delete, allow_empty_source=args.allow_empty_source
     ))
     verb = 'would ' if args.dry_run else ''
     lines = [f'{verb}copy {key}' for key in result.copied] if args.dry_run else []
@@ -279,6 +220,18 @@ def with_progress(args: argparse.Namespace, work: Any) -> Any:
             bar.close()
 
 
+def cmd_cleanup(args: argparse.Namespace) -> int:
+    """Remove the leftovers of unfinished writes older than an age."""
+    volume = open_location(args.url, **options(args))
+    found = cleanup(volume, older_than=args.older_than, dry_run=args.dry_run)
+    verb = 'would remove' if args.dry_run else 'removed'
+    emit(args, {'removed': [{'kind': x.kind, 'key': x.key, 'age': round(x.age)} for x in found],
+                'dry_run': args.dry_run},
+         [f'{verb} {x.kind} {x.key} ({round(x.age)} s old)' for x in found]
+         + ([] if args.quiet else [f'{verb} {len(found)} leftover(s)']))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Copy a sample run local -> S3 -> S3 -> local on an embedded moto server."""
     from flowserv_fsspec.demo import run_demo
@@ -299,6 +252,10 @@ def parser() -> argparse.ArgumentParser:
         epilog='A location is a URL, a local path, or @doc.json[:key] (a flowserv volume '
                'document). Exit codes: 0 ok, 1 failure, 2 usage.'
     )
+    p.add_argument('--timeout', type=seconds, metavar='SECONDS',
+                   help='network timeout of remote locations (connect and each read); '
+                        'the backends\' defaults give up on a silent server within about '
+                        'two minutes, retries included')
     sub = p.add_subparsers(dest='command', required=True)
     json_out = argparse.ArgumentParser(add_help=False)
     json_out.add_argument('--json', action='store_true', help='print results as JSON')
@@ -339,11 +296,49 @@ def parser() -> argparse.ArgumentParser:
     sync.add_argument('--delete', action='store_true', help='delete files the source lacks')
     sync.add_argument('-c', '--checksum', action='store_true',
                       help='compare contents (sha256) when sizes match')
+    sync.add_argument('--max-delete', type=count, metavar='N',
+                      help='refuse to delete more than N files (nothing is done then)')
+    sync.add_argument('--allow-empty-source', action='store_true',
+                      help='with --delete, let an empty source folder empty the destination')
     sync.set_defaults(func=cmd_sync)
+    clean = sub.add_parser('cleanup', parents=[json_out, quiet, dry_run],
+                           help='remove leftovers of unfinished writes (.part files, '
+                                'S3 multipart uploads)')
+    clean.add_argument('url')
+    clean.add_argument('--older-than', type=age, default=DEFAULT_AGE, metavar='AGE',
+                       help='only those older than AGE: seconds, or with s, m, h or d '
+                            '(default 24h)')
+    clean.set_defaults(func=cmd_cleanup)
     demo = sub.add_parser('demo', help='copy a sample run through an embedded S3 server')
-    demo.add_argument('--files', type=int, default=100, help='number of small log files')
+    demo.add_argument('--files', type=count, default=100, help='number of small log files')
     demo.set_defaults(func=cmd_demo)
     return p
+
+
+def count(text: str) -> int:
+    """Parse a count of files (a whole number, 0 or more)."""
+    value = int(text)
+    if value < 0:
+        raise ValueError(text)
+    return value
+
+
+def seconds(text: str) -> float:
+    """Parse a duration in seconds (more than 0)."""
+    value = float(text)
+    if not value > 0:
+        raise ValueError(text)
+    return value
+
+
+def age(text: str) -> float:
+    """Parse an age: seconds, or a number with the unit s, m, h or d."""
+    units = {'s': 1, 'm': 60, 'h': 3600, 'd': 86400}
+    scale = units.get(text[-1:], 1)
+    value = float(text[:-1] if text[-1:] in units else text)
+    if value < 0:
+        raise ValueError(text)
+    return value * scale
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -363,6 +358,15 @@ def main(argv: Optional[List[str]] = None) -> int:
         return int(args.func(args))
     except (VolumeError, Refused) as ex:
         print(f'flowserv-fsspec {args.command}: {ex}', file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        # Writes in flight were discarded: no partial file is left.
+        print(f'flowserv-fsspec {args.command}: interrupted', file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`); nothing more can be written.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(f'flowserv-fsspec {args.command}: output closed by the reader', file=sys.stderr)
         return 1
 
 

@@ -19,12 +19,13 @@ import fsspec
 
 from flowserv_fsspec.backends.azure import AZURE_STORE, AzureVolume
 from flowserv_fsspec.backends.gcs import GC_STORE, GCVolume
-from flowserv_fsspec.backends.local import FS_STORE, LocalVolume
+from flowserv_fsspec.backends.local import FS_STORE, LOCAL_PROTOCOLS, LocalVolume
+from flowserv_fsspec.backends.memory import MemoryVolume
 from flowserv_fsspec.backends.s3 import S3_STORE, S3Volume
 from flowserv_fsspec.backends.sftp import SFTP_STORE, SftpVolume
 from flowserv_fsspec.backends.webdav import WEBDAV_STORE, WebdavVolume
 from flowserv_fsspec.base import StorageVolume
-from flowserv_fsspec.documents import FSSPEC_STORE
+from flowserv_fsspec.documents import FSSPEC_STORE, read_args
 from flowserv_fsspec.errors import InvalidConfigurationError, MissingExtraError
 from flowserv_fsspec.urls import split_credentials
 from flowserv_fsspec.volume import FsspecVolume
@@ -124,6 +125,10 @@ def Volume(doc: Dict[str, Any]) -> StorageVolume:
     doc_type = doc.get('type', FS_STORE)
     if not isinstance(doc_type, str):
         raise InvalidConfigurationError('storage volume type', doc_type, 'expected a string')
+    if doc_type == FSSPEC_STORE:
+        # Such documents name a URL, and the URL selects the class.
+        url = read_args(doc, FSSPEC_STORE, required=('url',))['url']
+        return from_url(url, identifier=doc.get('id'))
     volume_class = lookup(_BY_DOC_TYPE, doc_type)
     if volume_class is None:
         known = ', '.join(sorted(_BY_DOC_TYPE))
@@ -164,7 +169,8 @@ def load_plugins() -> None:
 
 
 register(FsspecVolume, doc_type=FSSPEC_STORE)
-register(LocalVolume, protocols=('file', 'local'), doc_type=FS_STORE)
+register(LocalVolume, protocols=[p for p in LOCAL_PROTOCOLS if p], doc_type=FS_STORE)
+register(MemoryVolume, protocols=('memory',))
 register(S3Volume, protocols=('s3', 's3a'), doc_type=S3_STORE)
 register(GCVolume, protocols=('gs', 'gcs'), doc_type=GC_STORE)
 register(AzureVolume, protocols=('az', 'abfs', 'abfss'), doc_type=AZURE_STORE)

@@ -112,7 +112,12 @@ def copy_planned(
 
     Raises
     ------
+    flowserv_fsspec.errors.UnsafeOperationError
+        Two files for one destination key (nothing was copied).
+    flowserv_fsspec.errors.VolumeNotFoundError
+        The target's bucket or container does not exist.
     flowserv_fsspec.errors.TransferError
+        A copy that stopped part way, naming the files done and pending.
     """
     # Sizes of foreign handles may cost a download (flowserv's S3File): only
     # asked for when someone is watching.
@@ -130,6 +135,8 @@ def copy_planned(
                 (small if bulk_eligible(pair[1], source, target) else large).append(pair)
             copy_bulk(small, target, progress)
             copy_streamed(large, target, progress)
+    except VolumeNotFoundError:
+        raise  # the target's container is missing: nothing could be copied
     except Exception as ex:
         done = set(progress.done)
         pending = [dstkey for _, _, dstkey in pairs if dstkey not in done]

@@ -6,8 +6,13 @@ carries a password. Volumes keep, show and serialize only the URL without it
 options of the filesystem, which are never serialized or shown.
 """
 
+import re
 from typing import NamedTuple, Optional
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote
+
+
+USERINFO = re.compile(r'(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#]*)@')
+"""A URL's scheme and the user information before the last '@' of its authority."""
 
 
 class Credentials(NamedTuple):
@@ -24,6 +29,9 @@ class Credentials(NamedTuple):
 def split_credentials(url: str) -> Credentials:
     """Take the user name and password out of a URL's authority.
 
+    Works on malformed URLs too (no parsing beyond the authority), so that
+    even the message about a bad URL never shows its password.
+
     Parameters
     ----------
     url: string
@@ -33,14 +41,11 @@ def split_credentials(url: str) -> Credentials:
     -------
     flowserv_fsspec.urls.Credentials
     """
-    if '://' not in url:
+    found = USERINFO.match(url) if isinstance(url, str) else None
+    if found is None:
         return Credentials(url, None, None)
-    parts = urlsplit(url)
-    userinfo, at, hostport = parts.netloc.rpartition('@')
-    if not at:
-        return Credentials(url, None, None)
-    user, colon, password = userinfo.partition(':')
+    user, colon, password = found.group('userinfo').partition(':')
     return Credentials(
-        urlunsplit(parts._replace(netloc=hostport)), unquote(user) or None,
+        found.group('scheme') + url[found.end():], unquote(user) or None,
         unquote(password) if colon else None
     )

@@ -9,8 +9,11 @@ serialized document.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import io
 import shutil
+import time
 from contextlib import contextmanager
 from typing import IO, Any, Callable, Dict, Iterator, List, Optional, Tuple, Type
 
@@ -18,7 +21,9 @@ import fsspec
 from fsspec import AbstractFileSystem
 from fsspec.asyn import _run_coros_in_chunks, sync
 
+from flowserv_fsspec.backends import timeout_option
 from flowserv_fsspec.base import IOBuffer, IOHandle, StorageVolume
+from flowserv_fsspec.cleanup import Leftover
 from flowserv_fsspec.documents import FSSPEC_STORE, FsspecStore, read_args
 from flowserv_fsspec.errors import (
     AccessDeniedError,
@@ -100,6 +105,10 @@ def typed_error(
     status = http_status(ex)
     # A path through a file (NotADirectoryError) names nothing when reading.
     through_file = isinstance(ex, NotADirectoryError) and missing is UnknownFileError
+    # fsspec's HTTP filesystem reports a timed-out request as a missing file.
+    timed_out = isinstance(ex.__cause__, (TimeoutError, asyncio.TimeoutError))
+    if timed_out:
+        return StorageError(key, volume, ex.__cause__)  # type: ignore[arg-type]
     if isinstance(ex, FileNotFoundError) or status == 404 or through_file:
         if missing is VolumeNotFoundError:
             return VolumeNotFoundError(volume, key)
@@ -149,6 +158,24 @@ def run_each(
             return outcomes + [ex] * (len(calls) - len(outcomes))
         outcomes.append(None)
     return outcomes
+
+
+def http_options(
+    options: Dict[str, Any], username: Optional[str], password: Optional[str]
+) -> Dict[str, Any]:
+    """Storage options of fsspec's HTTP filesystem: the credentials of the URL
+    as basic auth, and the option ``timeout`` (connect and each read; aiohttp
+    would wait 5 minutes for a silent server, fsspec's walk twice that).
+    """
+    import aiohttp
+    options = dict(options)
+    timeout = timeout_option(options)
+    client = dict(options.get('client_kwargs') or {})
+    client.setdefault('timeout', aiohttp.ClientTimeout(sock_connect=timeout, sock_read=timeout))
+    if username or password:
+        client.setdefault('auth', aiohttp.BasicAuth(username or '', password or ''))
+    options['client_kwargs'] = client
+    return options
 
 
 def http_status(ex: BaseException) -> Optional[int]:
@@ -448,13 +475,10 @@ class FsspecVolume(StorageVolume):
         try:
             fs_class = fsspec.get_filesystem_class(protocol)
             if username or password:
-                # ftp and the like read them from the URL; http needs them as auth.
+                # ftp and the like read them from the URL (http does not).
                 storage_options = {**fs_class._get_kwargs_from_urls(url), **storage_options}
-                if protocol in ('http', 'https') and 'client_kwargs' not in storage_options:
-                    import aiohttp
-                    storage_options['client_kwargs'] = {
-                        'auth': aiohttp.BasicAuth(username or '', password or '')
-                    }
+            if protocol in ('http', 'https'):
+                storage_options = http_options(storage_options, username, password)
             fs = fs_class(**storage_options)
         except Exception as ex:
             # The message names the URL without its password.
@@ -462,6 +486,33 @@ class FsspecVolume(StorageVolume):
                 'volume URL', clean, f'{type(ex).__name__}: {ex}'.replace(url, clean)
             ) from None
         return cls(fs, root=clean, identifier=identifier)
+
+    def find_leftovers(self, older_than: float) -> List[Leftover]:
+        """Find the temporary files of unfinished writes below the root (see
+        :mod:`flowserv_fsspec.cleanup`).
+
+        Parameters
+        ----------
+        older_than: float
+            Age in seconds: younger ones may belong to writes under way.
+
+        Returns
+        -------
+        list of flowserv_fsspec.cleanup.Leftover
+        """
+        now, found = time.time(), list()
+        for path in self._find(self.root, ''):
+            path = self.fs._strip_protocol(path)
+            if not is_temp_path(path):
+                continue
+            key = path_to_key(self.root, path) or path
+            with translate_errors(key, self.describe()):
+                age = now - self.fs.modified(path).timestamp()
+            if age >= older_than:
+                found.append(Leftover('part file', key, age, functools.partial(
+                    self._remove, path, key
+                )))
+        return found
 
     def get_store_for_folder(self, key: str, identifier: Optional[str] = None) -> StorageVolume:
         """Get storage volume for a sub-folder of the given volume.

@@ -19,6 +19,7 @@ from flowserv_fsspec import (
     FsspecVolume,
     GCVolume,
     LocalVolume,
+    MemoryVolume,
     S3Volume,
     SftpVolume,
     WebdavVolume,
@@ -78,7 +79,7 @@ def make_volume(request: pytest.FixtureRequest, tmp_path) -> Callable[[str], Fss
     def make(backend: str) -> FsspecVolume:
         name = uuid.uuid4().hex
         if backend == 'memory':
-            return FsspecVolume(fsspec.filesystem('memory'), root=f'/{name}/vol')
+            return MemoryVolume(fsspec.filesystem('memory'), root=f'/{name}/vol')
         if backend == 'local':
             return LocalVolume(basedir=str(tmp_path / name / 'vol'))
         if backend == 's3':

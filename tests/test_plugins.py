@@ -76,7 +76,7 @@ def test_plugin_selected_by_url_and_document(tmp_path, monkeypatch, fresh_regist
     assert type(again).__name__ == 'TinyVolume' and again.identifier == 't1'
     assert files_of(again) == {'a/b.txt': b'hello'}
     # Built-in classes keep their protocols and types.
-    assert type(from_url('memory://x')).__name__ == 'FsspecVolume'
+    assert type(from_url('memory://x')).__name__ == 'MemoryVolume'
 
 
 def test_broken_plugin_names_itself_and_spares_builtins(tmp_path, monkeypatch, fresh_registry):

@@ -9,6 +9,7 @@ from flowserv_fsspec import (
     FsspecStore,
     FsspecVolume,
     LocalVolume,
+    MemoryVolume,
     S3Volume,
     Volume,
     from_url,
@@ -16,9 +17,9 @@ from flowserv_fsspec import (
 )
 
 
-def test_memory_url_gives_a_generic_volume_that_round_trips():
+def test_memory_url_gives_a_memory_volume_that_round_trips():
     volume = from_url('memory://registry-test/root', identifier='m1')
-    assert type(volume) is FsspecVolume
+    assert type(volume) is MemoryVolume
     put(volume, 'x.txt', b'1')
     assert volume.to_dict() == FsspecStore('memory:///registry-test/root', 'm1')
     assert files_of(Volume(volume.to_dict())) == {'x.txt': b'1'}

@@ -7,7 +7,15 @@ import logging
 import pytest
 from google.oauth2.credentials import Credentials
 
-from flowserv_fsspec import AzureVolume, GCVolume, S3Volume, SftpVolume, WebdavVolume
+from flowserv_fsspec import (
+    AzureVolume,
+    GCVolume,
+    S3Volume,
+    SftpVolume,
+    Volume,
+    WebdavVolume,
+    from_url,
+)
 from flowserv_fsspec.errors import VolumeError
 
 
@@ -46,3 +54,41 @@ def test_planted_secret_never_shows(request, caplog):
     assert len(shown) == 5 * 9
     shown += [record.getMessage() for record in caplog.records]
     assert not [text for text in shown if SECRET in text]
+
+
+def url_volumes(request):
+    """Volumes from URLs with the planted secret as password."""
+    dav = request.getfixturevalue('webdav_server')
+    host = dav.url.split('://')[1]
+    yield from_url(f'webdav://user:{SECRET}@{host}/secret')
+    yield from_url(f'http://user:{SECRET}@{host}/secret/')
+    sftp = request.getfixturevalue('sftp_server')
+    yield from_url(f'sftp://user:{SECRET}@127.0.0.1:{sftp.port}/secret')
+
+
+def test_password_in_a_url_never_shows(request, caplog):
+    caplog.set_level(logging.DEBUG)
+    shown = []
+    for volume in url_volumes(request):
+        shown += [json.dumps(volume.to_dict()), volume.describe(), repr(volume), volume.url]
+        with pytest.raises(VolumeError) as ex:
+            volume.load('missing.txt')
+        shown.append(str(ex.value))
+        shown.append(json.dumps(Volume(volume.to_dict()).to_dict()))
+    for url in (f'webdav://user:{SECRET}@', f'nosuchproto://user:{SECRET}@host/x',
+                f'sftp://user:{SECRET}@'):
+        with pytest.raises(VolumeError) as ex:
+            from_url(url)
+        shown.append(str(ex.value))
+    assert len(shown) == 3 * 6 + 3
+    shown += [record.getMessage() for record in caplog.records]
+    assert not [text for text in shown if SECRET in text]
+
+
+def test_url_credentials_are_used(request):
+    """The password taken out of a WebDAV URL becomes the volume's auth."""
+    dav = request.getfixturevalue('webdav_server')
+    host = dav.url.split('://')[1]
+    volume = from_url(f'webdav://user:{SECRET}@{host}/secret')
+    assert volume.fs.client.http.auth._auth_header.startswith('Basic ')
+    assert volume.base_url == dav.url

@@ -8,8 +8,9 @@ without them and a missing extra is reported by name.
 
 import importlib
 from types import ModuleType
+from typing import Any, Dict
 
-from flowserv_fsspec.errors import MissingExtraError
+from flowserv_fsspec.errors import InvalidConfigurationError, MissingExtraError
 
 
 def import_backend(module: str, backend: str, extra: str) -> ModuleType:
@@ -36,3 +37,33 @@ def import_backend(module: str, backend: str, extra: str) -> ModuleType:
         return importlib.import_module(module)
     except ImportError as ex:
         raise MissingExtraError(backend, module.split('.')[0], extra) from ex
+
+
+DEFAULT_TIMEOUT = 20.0
+"""Seconds a network backend waits to connect, and for each read, unless the
+storage option ``timeout`` says otherwise. With each backend's retries, a
+server that accepts connections but never answers gives a typed error within
+about two minutes."""
+
+
+def timeout_option(options: Dict[str, Any]) -> float:
+    """Take the storage option ``timeout`` (seconds, for connect and each
+    read) out of a backend's options, or give the default.
+
+    Parameters
+    ----------
+    options: dict
+        Storage options given by the caller (``timeout`` is removed).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    flowserv_fsspec.errors.InvalidConfigurationError
+    """
+    timeout = options.pop('timeout', DEFAULT_TIMEOUT)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise InvalidConfigurationError('option timeout', timeout, 'expected seconds > 0')
+    return float(timeout)

@@ -12,7 +12,7 @@ from typing import Any, Dict, Optional
 
 from fsspec import AbstractFileSystem
 
-from flowserv_fsspec.backends import import_backend
+from flowserv_fsspec.backends import import_backend, timeout_option
 from flowserv_fsspec.backends.bucket import BucketVolume
 from flowserv_fsspec.documents import make_doc
 
@@ -75,6 +75,26 @@ class AzureVolume(BucketVolume):
 
     @classmethod
     def make_fs(cls, options: Dict[str, Any]) -> AbstractFileSystem:
-        """Build an ``adlfs.AzureBlobFileSystem`` that caches no listings."""
+        """Build an ``adlfs.AzureBlobFileSystem`` that caches no listings.
+
+        The option ``timeout`` bounds the connect and each read of every
+        request. adlfs passes timeouts only to blob reads and writes, so they
+        are set on the client's transport, for listings too (azure-core's
+        defaults: 20 s to connect, 60 s per read). Each request is tried 3
+        times, 3 and 5 s apart (azure-storage: 4 times, 18, 24 and 42 s
+        apart); a listing is two requests (adlfs asks whether the path is a
+        blob first), so a silent server fails one in about 140 s with the
+        default timeout (it took over 8 minutes).
+        """
         adlfs = import_backend('adlfs', 'az://', 'azure')
-        return adlfs.AzureBlobFileSystem(use_listings_cache=False, **options)
+        timeout = timeout_option(options)
+        fs = adlfs.AzureBlobFileSystem(
+            use_listings_cache=False, connection_timeout=timeout, read_timeout=timeout, **options
+        )
+        config = fs.service_client._config
+        config.transport.connection_config.timeout = timeout
+        config.transport.connection_config.read_timeout = timeout
+        config.retry_policy.total_retries = 2
+        config.retry_policy.initial_backoff = 1
+        config.retry_policy.increment_base = 2
+        return fs

@@ -9,13 +9,14 @@ backend module only names its filesystem, document type and signature.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 import fsspec
 from fsspec import AbstractFileSystem
 
+from flowserv_fsspec.cleanup import Leftover
 from flowserv_fsspec.documents import make_doc, read_args
-from flowserv_fsspec.errors import InvalidConfigurationError, VolumeNotFoundError
+from flowserv_fsspec.errors import InvalidConfigurationError, VolumeError, VolumeNotFoundError
 from flowserv_fsspec.keys import is_within, join_key, normalize_key
 from flowserv_fsspec.volume import FsspecVolume, translate_errors
 
@@ -60,7 +61,14 @@ class BucketVolume(FsspecVolume):
         self.bucket = bucket
         self.prefix = prefix
         if fs is None:
-            fs = self.make_fs(dict(storage_options or {}))
+            try:
+                fs = self.make_fs(dict(storage_options or {}))
+            except VolumeError:
+                raise
+            except Exception as ex:  # e.g. adlfs without any credentials: ValueError
+                raise InvalidConfigurationError(
+                    self.kind, bucket, f'{type(ex).__name__}: {ex}'
+                ) from ex
         root = join_key(bucket, normalize_key(prefix, allow_empty=True))
         super().__init__(fs, root=root, identifier=identifier)
 
@@ -162,6 +170,12 @@ class BucketVolume(FsspecVolume):
         if paths:
             with translate_errors(key, self.describe()):
                 self.fs.rm(paths)
+
+    def find_leftovers(self, older_than: float) -> List[Leftover]:
+        """Find unfinished uploads (none here: object stores write no temporary
+        objects; backends with uploads that outlive their writer override it).
+        """
+        return []
 
     def _object_at(self, path: str) -> Dict[str, Dict[str, Any]]:
         """Get the object at a path with its details, or nothing (hook for

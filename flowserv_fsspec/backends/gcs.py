@@ -14,7 +14,7 @@ from typing import Any, Dict, Optional
 
 from fsspec import AbstractFileSystem
 
-from flowserv_fsspec.backends import import_backend
+from flowserv_fsspec.backends import import_backend, timeout_option
 from flowserv_fsspec.backends.bucket import BucketVolume
 from flowserv_fsspec.documents import make_doc
 
@@ -76,8 +76,11 @@ class GCVolume(BucketVolume):
 
     @classmethod
     def make_fs(cls, options: Dict[str, Any]) -> AbstractFileSystem:
-        """Build a ``gcsfs.GCSFileSystem`` that caches no listings."""
+        """Build a ``gcsfs.GCSFileSystem`` that caches no listings; the option
+        ``timeout`` bounds each request (gcsfs tries a request up to 6 times).
+        """
         core = import_backend('gcsfs.core', 'gs://', 'gcs')
+        options.setdefault('requests_timeout', timeout_option(options))
         if os.environ.get('STORAGE_EMULATOR_HOST'):
             options.setdefault('token', 'anon')
         return core.GCSFileSystem(use_listings_cache=False, **options)

@@ -9,12 +9,20 @@ import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
 from flowserv_fsspec.documents import make_doc, read_args
-from flowserv_fsspec.errors import InvalidConfigurationError, InvalidKeyError
+from flowserv_fsspec.errors import (
+    InvalidConfigurationError,
+    InvalidKeyError,
+    UnsafeOperationError,
+)
+from flowserv_fsspec.keys import is_within
 from flowserv_fsspec.volume import FsspecVolume
 
 
 FS_STORE = 'fs'
 """Type identifier for storage volume serializations."""
+
+LOCAL_PROTOCOLS = (None, 'file', 'local')
+"""URL protocols of local paths (None: a plain path)."""
 
 
 def FStore(basedir: str, identifier: Optional[str] = None) -> Dict[str, Any]:
@@ -58,10 +66,9 @@ class LocalVolume(FsspecVolume):
         """
         if not basedir or not isinstance(basedir, (str, os.PathLike)):
             raise InvalidConfigurationError('base directory', basedir, 'expected a path')
-        self.basedir = os.fspath(basedir)
-        super().__init__(
-            LocalFileSystem(), root=os.path.abspath(self.basedir), identifier=identifier
-        )
+        # Absolute, so that a document means the same folder from any working folder.
+        self.basedir = os.path.abspath(os.fspath(basedir))
+        super().__init__(LocalFileSystem(), root=self.basedir, identifier=identifier)
 
     def describe(self) -> str:
         """Get short descriptive string about the storage volume for display
@@ -124,6 +131,16 @@ class LocalVolume(FsspecVolume):
         """Whether a path, with its symbolic links resolved, is below the root."""
         root, real = os.path.realpath(self.root), os.path.realpath(path)
         return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+    def _remove(self, path: str, key: str) -> None:
+        """Delete a file or folder, never the folder the process works in or
+        one that holds it (``rm -r .``).
+        """
+        if is_within(os.getcwd(), os.path.realpath(path)):
+            raise UnsafeOperationError(
+                f'delete of {key!r} in {self.describe()}', 'it holds the current working folder'
+            )
+        super()._remove(path, key)
 
     def _canonical_url(self) -> str:
         return 'file://' + os.path.realpath(self.root)

@@ -8,19 +8,25 @@ Credentials, region and endpoint come from the standard AWS configuration
 
 from __future__ import annotations
 
+import functools
+import time
 from typing import Any, Dict, List, Optional
 
 from fsspec import AbstractFileSystem
 
-from flowserv_fsspec.backends import import_backend
+from flowserv_fsspec.backends import import_backend, timeout_option
 from flowserv_fsspec.backends.bucket import BucketVolume
+from flowserv_fsspec.cleanup import Leftover
 from flowserv_fsspec.documents import make_doc
-from flowserv_fsspec.errors import InvalidConfigurationError
-from flowserv_fsspec.volume import FsspecFile, run_each
+from flowserv_fsspec.errors import InvalidConfigurationError, VolumeNotFoundError
+from flowserv_fsspec.volume import FsspecFile, run_each, translate_errors
 
 
 S3_STORE = 's3'
 """Type identifier for storage volume serializations."""
+
+DEFAULT_ATTEMPTS = 4
+"""Attempts botocore makes per request unless the option ``retries`` says otherwise."""
 
 S3_COPY_LIMIT = 5 * 1024 ** 3
 """Largest object that one CopyObject request can copy."""
@@ -104,24 +110,33 @@ class S3Volume(BucketVolume):
     def make_fs(cls, options: Dict[str, Any]) -> AbstractFileSystem:
         """Build an ``s3fs.S3FileSystem`` that caches no listings.
 
-        The option ``retries`` (attempts per request, 1 = no retry) sets both
-        retry layers: botocore's (HTTP 500/503, throttling, connection errors;
-        ``standard`` mode, exponential backoff with jitter) and s3fs's own (read
-        timeouts, broken responses). Without it the backends' defaults apply
-        (botocore: 5 attempts in ``legacy`` mode, s3fs: 5). An explicit
+        The option ``timeout`` (seconds, default
+        :data:`~flowserv_fsspec.backends.DEFAULT_TIMEOUT`) bounds the connect and
+        each read. The option ``retries`` (attempts per request, 1 = no retry)
+        sets both retry layers: botocore's (HTTP 500/503, throttling,
+        connection errors and timeouts; ``standard`` mode, exponential backoff
+        with jitter) and s3fs's own (read timeouts, broken responses), which
+        wraps botocore's. Without it botocore makes 4 attempts and s3fs one:
+        s3fs's 5 around botocore's 5 made 25 attempts, so a silent server held
+        a listing for minutes (with this default: 4 x 20 s). An explicit
         ``config_kwargs={'retries': ...}`` takes precedence for botocore.
         """
         s3fs = import_backend('s3fs', 's3://', 's3')
+        timeout = timeout_option(options)
         retries = options.pop('retries', None)
-        if retries is not None:
-            if not isinstance(retries, int) or isinstance(retries, bool) or retries < 1:
-                raise InvalidConfigurationError('S3 option retries', retries, 'expected int >= 1')
-            config = dict(options.get('config_kwargs') or {})
-            config.setdefault('retries', {'total_max_attempts': retries, 'mode': 'standard'})
-            options['config_kwargs'] = config
+        if retries is not None and (
+            not isinstance(retries, int) or isinstance(retries, bool) or retries < 1
+        ):
+            raise InvalidConfigurationError('S3 option retries', retries, 'expected int >= 1')
+        config = dict(options.get('config_kwargs') or {})
+        config.setdefault('retries', {
+            'total_max_attempts': retries or DEFAULT_ATTEMPTS, 'mode': 'standard'
+        })
+        config.setdefault('connect_timeout', timeout)
+        config.setdefault('read_timeout', timeout)
+        options['config_kwargs'] = config
         fs = s3fs.S3FileSystem(use_listings_cache=False, **options)
-        if retries is not None:
-            fs.retries = retries
+        fs.retries = retries or 1
         return fs
 
     def copy_within(
@@ -137,6 +152,35 @@ class S3Volume(BucketVolume):
             ('copy_basic' if f.size() <= S3_COPY_LIMIT else 'cp_file', (f.path, p))
             for f, p in zip(files, paths)
         ])
+
+    def find_leftovers(self, older_than: float) -> List[Leftover]:
+        """Find the multipart uploads below the prefix that were started more
+        than ``older_than`` seconds ago and never completed or aborted.
+        """
+        prefix = self.root.partition('/')[2]
+        prefix += '/' if prefix else ''
+        now, found = time.time(), list()
+        markers: Dict[str, str] = dict()
+        while True:
+            with translate_errors(prefix, self.describe(), missing=VolumeNotFoundError):
+                page = self.fs.call_s3(
+                    'list_multipart_uploads', Bucket=self.bucket, Prefix=prefix, **markers
+                )
+            for upload in page.get('Uploads', []):
+                age = now - upload['Initiated'].timestamp()
+                if age >= older_than:
+                    found.append(Leftover(
+                        'multipart upload', upload['Key'][len(prefix):], age,
+                        functools.partial(
+                            self.fs.call_s3, 'abort_multipart_upload', Bucket=self.bucket,
+                            Key=upload['Key'], UploadId=upload['UploadId']
+                        )
+                    ))
+            if not page.get('IsTruncated'):
+                return found
+            markers = {
+                'KeyMarker': page['NextKeyMarker'], 'UploadIdMarker': page['NextUploadIdMarker']
+            }
 
     def _object_at(self, path: str) -> Dict[str, Dict[str, Any]]:
         """One HEAD request (s3fs's ``info`` lists the prefix after a 404)."""

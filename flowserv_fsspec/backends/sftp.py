@@ -14,7 +14,7 @@ from urllib.parse import unquote
 import fsspec
 from fsspec import AbstractFileSystem
 
-from flowserv_fsspec.backends import import_backend
+from flowserv_fsspec.backends import import_backend, timeout_option
 from flowserv_fsspec.documents import make_doc, read_args
 from flowserv_fsspec.errors import InvalidConfigurationError, VolumeNotFoundError
 from flowserv_fsspec.volume import FsspecVolume, translate_errors
@@ -108,7 +108,9 @@ class SftpVolume(FsspecVolume):
         if fs is None:
             options = dict(storage_options or {})
             if timeout is not None:
-                options.setdefault('connect_timeout', timeout)
+                options.setdefault('timeout', timeout)
+            # The connect, the SSH handshake and the login within the timeout.
+            options.setdefault('connect_timeout', timeout_option(options))
             sshfs = import_backend('sshfs', 'sftp://', 'sftp')
             # sshfs connects here: a refused login or an unreachable host fails now.
             where = f'SFTP folder {self._url(remotedir)}'

@@ -14,7 +14,7 @@ from urllib.parse import quote, urlsplit
 
 from fsspec import AbstractFileSystem
 
-from flowserv_fsspec.backends import import_backend
+from flowserv_fsspec.backends import import_backend, timeout_option
 from flowserv_fsspec.documents import make_doc, read_args
 from flowserv_fsspec.errors import InvalidConfigurationError, InvalidKeyError
 from flowserv_fsspec.keys import join_key, normalize_key
@@ -114,6 +114,7 @@ class WebdavVolume(FsspecVolume):
         self.base_url = base_url
         self.basedir = basedir
         if fs is None:
+            options.setdefault('timeout', timeout_option(options))  # httpx: connect and read
             fs = literal_filesystem_class()(base_url, **options)
         super().__init__(fs, root=normalize_key(basedir, allow_empty=True), identifier=identifier)
 

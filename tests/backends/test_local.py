@@ -42,7 +42,9 @@ def test_from_url_plain_path_and_file_url(tmp_path, monkeypatch):
         volume = from_url(url)
         assert isinstance(volume, LocalVolume)
         assert volume.root == os.path.join(str(tmp_path), 'rel', 'dir')
-    assert from_url('rel/dir').to_dict()['args'] == [{'key': 'basedir', 'value': 'rel/dir'}]
+    assert from_url('rel/dir').to_dict()['args'] == [
+        {'key': 'basedir', 'value': str(tmp_path / 'rel' / 'dir')}
+    ]
 
 
 def test_sub_folder_volume_keeps_a_local_document(tmp_path):

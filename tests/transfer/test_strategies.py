@@ -139,10 +139,11 @@ def test_same_volume_class_on_other_filesystem_is_not_server_side(make_volume):
     assert transfer_module.same_filesystem(one, FsspecVolume(one.fs, '/elsewhere'))
 
 
-@pytest.mark.parametrize('backend', ['local', 'memory'])
+@pytest.mark.parametrize('backend', ['local'])
 def test_failed_server_side_copy_leaves_no_partial_file(make_volume, monkeypatch, backend):
     """A copy within one filesystem with folders that breaks while writing
-    keeps the previous file and leaves no partial one or temporary file."""
+    keeps the previous file and leaves no partial one or temporary file.
+    (Memory volumes copy with one assignment, which cannot break part way.)"""
     source = make_volume(backend)
     target = source.get_store_for_folder('copy')
     fill(source, {'a.txt': b'new-a', 'b.txt': b'new-b'})

@@ -1,0 +1,148 @@
+"""The command line refuses what would lose data, says so in one line, and
+never shows a traceback: mistyped sync sources, overlapping locations,
+empty folders, broken pipes, Ctrl-C, silent servers, bad counts."""
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+from servers.silent import SilentServer
+from test_cli import SCRIPT, run
+
+
+@pytest.fixture
+def mirror(tmp_path):
+    base = tmp_path / 'mirror'
+    base.mkdir()
+    (base / 'keep.txt').write_bytes(b'precious')
+    return base
+
+
+def one_line(err):
+    assert 'Traceback' not in err
+    assert len(err.strip().splitlines()) == 1, err
+    return err
+
+
+@pytest.mark.parametrize('source', ['typo', 'file.txt'])
+def test_sync_delete_from_a_mistyped_source_deletes_nothing(tmp_path, mirror, source):
+    (tmp_path / 'file.txt').write_bytes(b'a file')
+    _, err = run('sync', '--delete', str(tmp_path / source), str(mirror), check_code=1)
+    assert source in one_line(err)
+    assert (mirror / 'keep.txt').read_bytes() == b'precious'
+
+
+def test_sync_delete_from_an_empty_folder_needs_the_flag(tmp_path, mirror):
+    (tmp_path / 'empty').mkdir()
+    _, err = run('sync', '--delete', str(tmp_path / 'empty'), str(mirror), check_code=1)
+    assert 'source is empty' in one_line(err) and (mirror / 'keep.txt').exists()
+    out, _ = run('sync', '--delete', '--allow-empty-source', str(tmp_path / 'empty'), str(mirror))
+    assert out.strip() == 'copy 0, delete 1, unchanged 0' and not (mirror / 'keep.txt').exists()
+
+
+def test_sync_max_delete(tmp_path, mirror):
+    (tmp_path / 'src').mkdir()
+    (tmp_path / 'src' / 'new.txt').write_bytes(b'new')
+    _, err = run('sync', '--delete', '--max-delete', '0', str(tmp_path / 'src'), str(mirror),
+                 check_code=1)
+    assert 'maximum of 0' in one_line(err)
+    assert sorted(os.listdir(mirror)) == ['keep.txt']
+
+
+def test_sync_of_overlapping_locations_is_refused(tmp_path, bucket, s3_client):
+    s3_client.pipe({f'{bucket}/p/child/a.txt': b'a', f'{bucket}/p/b.txt': b'b'})
+    for src, dst in (('p/child', 'p'), ('p', 'p/child')):
+        _, err = run('sync', '--delete', f's3://{bucket}/{src}', f's3://{bucket}/{dst}',
+                     check_code=1)
+        assert 'overlap' in one_line(err)
+    assert sorted(s3_client.find(bucket)) == [f'{bucket}/p/b.txt', f'{bucket}/p/child/a.txt']
+
+
+def test_ls_and_du_of_an_empty_folder(tmp_path):
+    (tmp_path / 'empty').mkdir()
+    out, _ = run('ls', str(tmp_path / 'empty'))
+    assert out == ''
+    out, _ = run('du', '--json', str(tmp_path / 'empty'))
+    assert json.loads(out) == {'files': 0, 'bytes': 0}
+
+
+def test_a_key_that_is_a_file_and_a_folder_on_s3(tmp_path, bucket, s3_client):
+    s3_client.pipe({f'{bucket}/k': b'file', f'{bucket}/k/a': b'below', f'{bucket}/k0': b'x'})
+    out, _ = run('ls', f's3://{bucket}/k')
+    assert out.splitlines() == ['k', 'a']
+    out, _ = run('du', '--json', f's3://{bucket}/k')
+    assert json.loads(out) == {'files': 2, 'bytes': 9}
+    out, _ = run('cp', f's3://{bucket}/k', str(tmp_path / 'out'))  # a folder, and the file k
+    assert out.strip() == f"copied 2 file(s) to {tmp_path / 'out'}"
+    assert sorted(os.listdir(tmp_path / 'out')) == ['a', 'k']
+    out, _ = run('rm', '-r', '--json', f's3://{bucket}/k')
+    assert json.loads(out) == {'deleted': ['k', 'k/a']}
+    assert s3_client.find(bucket) == [f'{bucket}/k0']
+
+
+def test_rm_of_the_working_folder_is_refused(tmp_path):
+    (tmp_path / 'work').mkdir()
+    (tmp_path / 'work' / 'a.txt').write_bytes(b'a')
+    proc = subprocess.run([SCRIPT, 'rm', '-r', '.'], cwd=tmp_path / 'work',
+                          capture_output=True, timeout=60)
+    assert proc.returncode == 1
+    assert 'current working folder' in one_line(proc.stderr.decode())
+    assert (tmp_path / 'work' / 'a.txt').exists()
+
+
+def test_cat_into_a_closed_pipe(tmp_path):
+    (tmp_path / 'big.txt').write_bytes(b'line\n' * 4_000_000)
+    proc = subprocess.Popen([SCRIPT, 'cat', str(tmp_path / 'big.txt')],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.read(5) == b'line\n'
+    proc.stdout.close()  # like `| head -1`
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 1
+    assert 'output closed' in one_line(err)
+
+
+def test_ctrl_c_during_cp_exits_130(tmp_path):
+    """The copy waits on a server that never answers; Ctrl-C ends it."""
+    with SilentServer() as silent:
+        proc = subprocess.Popen(
+            [SCRIPT, 'cp', f'http://{silent.address}/data.bin', str(tmp_path / 'out.bin')],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(3)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert 'interrupted' in one_line(err.decode())
+    assert not (tmp_path / 'out.bin').exists()
+
+
+def test_timeout_option_against_a_silent_server(s3_server):
+    with SilentServer() as silent:
+        start = time.monotonic()
+        _, err = run('--timeout', '1', 'ls', f'http://{silent.address}/d/x', check_code=1)
+    assert "storage error on 'x'" in one_line(err) and 'Timeout' in err
+    assert time.monotonic() - start < 60  # a hang guard, not a speed goal
+
+
+@pytest.mark.parametrize('args', [
+    ('demo', '--files', '-5'), ('sync', '--max-delete', '-1', 'a', 'b'),
+    ('--timeout', '0', 'ls', '.'), ('cleanup', '--older-than', 'soon', '.'),
+])
+def test_bad_counts_are_usage_errors(args):
+    run(*args, check_code=2)
+
+
+def test_cleanup_command(tmp_path):
+    base = tmp_path / 'v'
+    (base / 'd').mkdir(parents=True)
+    (base / 'd' / 'a.txt').write_bytes(b'kept')
+    part = base / 'd' / '.a.txt.0123456789ab.part'
+    part.write_bytes(b'partial')
+    os.utime(part, (time.time() - 7200, time.time() - 7200))
+    out, _ = run('cleanup', '--dry-run', '--older-than', '1h', str(base))
+    assert out.splitlines()[-1] == 'would remove 1 leftover(s)' and part.exists()
+    out, _ = run('cleanup', '--json', str(base), '--older-than', '30m')
+    assert [x['key'] for x in json.loads(out)['removed']] == ['d/.a.txt.0123456789ab.part']
+    assert not part.exists() and (base / 'd' / 'a.txt').exists()
