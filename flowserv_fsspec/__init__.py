@@ -12,10 +12,11 @@ from flowserv_fsspec.backends.gcs import GC_STORE, GCBucket, GCVolume
 from flowserv_fsspec.backends.local import FS_STORE, FStore, LocalVolume
 from flowserv_fsspec.backends.memory import MemoryVolume
 from flowserv_fsspec.backends.s3 import S3_STORE, S3Bucket, S3File, S3Volume
-from flowserv_fsspec.backends.sftp import SFTP_STORE, Sftp, SftpVolume
+from flowserv_fsspec.backends.sftp import SFTP_STORE, RemoteStorage, Sftp, SftpVolume
 from flowserv_fsspec.backends.webdav import WEBDAV_STORE, WebDav, WebdavVolume
 from flowserv_fsspec.base import IOBuffer, IOHandle, StorageVolume
 from flowserv_fsspec.documents import FSSPEC_STORE, FsspecStore
+from flowserv_fsspec.inside_flowserv import use_in_flowserv
 from flowserv_fsspec.registry import Volume, from_url, register
 from flowserv_fsspec.transfer import copy_files
 from flowserv_fsspec.volume import FsspecFile, FsspecVolume
@@ -26,7 +27,8 @@ __version__ = '0.1.0'
 __all__ = [
     'AZURE_STORE', 'AzureContainer', 'AzureVolume', 'FSSPEC_STORE', 'FS_STORE', 'FStore',
     'FsspecFile', 'FsspecStore', 'FsspecVolume', 'GCBucket', 'GCVolume', 'GC_STORE',
-    'IOBuffer', 'IOHandle', 'LocalVolume', 'MemoryVolume', 'S3Bucket', 'S3File', 'S3Volume',
-    'S3_STORE', 'SFTP_STORE', 'Sftp', 'SftpVolume', 'StorageVolume', 'Volume', 'WEBDAV_STORE',
-    'WebDav', 'WebdavVolume', 'copy_files', 'from_url', 'register', '__version__',
+    'IOBuffer', 'IOHandle', 'LocalVolume', 'MemoryVolume', 'RemoteStorage', 'S3Bucket',
+    'S3File', 'S3Volume', 'S3_STORE', 'SFTP_STORE', 'Sftp', 'SftpVolume', 'StorageVolume',
+    'Volume', 'WEBDAV_STORE', 'WebDav', 'WebdavVolume', 'copy_files', 'from_url', 'register',
+    'use_in_flowserv', '__version__',
 ]

@@ -19,13 +19,34 @@ from typing import IO, Any, Dict, Iterable, List, Optional, Tuple, Union
 class IOHandle(metaclass=ABCMeta):
     """Handle for a file of a storage volume (or any other byte source).
 
-    A handle does not hold the file's contents: ``open()`` gives a readable
-    binary file object and ``size()`` the number of bytes.
+    A handle does not hold the file's contents: ``open()`` gives the whole
+    file as an ``io.BytesIO`` (flowserv's contract, which flowserv's own code
+    relies on), ``stream()`` a streamed binary file that reads ahead a bounded
+    block, and ``size()`` the number of bytes.
     """
 
     @abstractmethod
-    def open(self) -> IO[bytes]:
-        """Get a readable binary file object, positioned at the start.
+    def open(self) -> io.BytesIO:
+        """Get the file's contents as a BytesIO, positioned at the start.
+
+        The whole file is read: use ``stream()`` for large files.
+
+        Returns
+        -------
+        io.BytesIO
+
+        Raises
+        ------
+        flowserv_fsspec.errors.UnknownFileError
+            If the file no longer exists.
+        """
+        raise NotImplementedError()  # pragma: no cover
+
+    def stream(self) -> IO[bytes]:
+        """Get a readable binary file object, positioned at the start, that
+        reads the file in bounded blocks as it is consumed.
+
+        Handles whose bytes are already in memory give ``open()``.
 
         Returns
         -------
@@ -36,7 +57,7 @@ class IOHandle(metaclass=ABCMeta):
         flowserv_fsspec.errors.UnknownFileError
             If the file no longer exists.
         """
-        raise NotImplementedError()  # pragma: no cover
+        return self.open()
 
     @abstractmethod
     def size(self) -> int:
@@ -62,7 +83,7 @@ class IOBuffer(IOHandle):
         """
         self.buf = buf
 
-    def open(self) -> IO[bytes]:
+    def open(self) -> io.BytesIO:
         """Get a BytesIO of the buffer's contents, positioned at the start.
 
         Each call gives a new BytesIO over the same bytes (no copy while
@@ -83,6 +104,22 @@ class IOBuffer(IOHandle):
         int
         """
         return int(self.buf.getbuffer().nbytes)
+
+
+def read_stream(file: Any) -> IO[bytes]:
+    """Open any handle for streamed reading: ``stream()`` of this library's
+    handles, ``open()`` of other libraries' (flowserv's).
+
+    Parameters
+    ----------
+    file: flowserv_fsspec.base.IOHandle or flowserv.volume.base.IOHandle
+        A file handle.
+
+    Returns
+    -------
+    typing.IO
+    """
+    return file.stream() if isinstance(file, IOHandle) else file.open()
 
 
 # -- Storage volumes ----------------------------------------------------------

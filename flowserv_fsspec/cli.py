@@ -122,7 +122,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
 def cmd_cat(args: argparse.Namespace) -> int:
     """Write a file's bytes to standard output."""
     volume, key = split_location(args.url, **options(args))
-    with volume.load(key).open() as f:
+    with volume.load(key).stream() as f:
         for chunk in iter(lambda: f.read(1024 * 1024), b''):
             sys.stdout.buffer.write(chunk)
     sys.stdout.buffer.flush()

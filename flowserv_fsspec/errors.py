@@ -8,16 +8,67 @@ catch :class:`VolumeError`.
 
 Messages never contain credentials: they name keys and volume descriptions,
 both of which are free of secrets by construction.
+
+Where flowserv-core is installed, each error is also an instance of its
+counterpart in ``flowserv.error`` (so flowserv's own ``except`` clauses and
+its API's error responses work unchanged):
+
+================================  ============================================
+flowserv_fsspec.errors            flowserv.error
+================================  ============================================
+``VolumeError`` (all of these)    ``FlowservError``
+``UnknownFileError``              ``UnknownFileError``
+``VolumeNotFoundError``           ``UnknownObjectError``
+``InvalidKeyError``               ``InvalidArgumentError``
+``AccessDeniedError``             ``UnauthorizedAccessError``
+``InvalidConfigurationError``     ``InvalidConfigurationError``
+``UnsafeOperationError``          ``ConstraintViolationError``
+================================  ============================================
+
+Without flowserv-core the classes derive from Python's exceptions only, and
+nothing imports flowserv.
 """
 
-from typing import List, Optional
+import importlib.util
+from typing import List, Optional, Tuple
 
 
-class VolumeError(Exception):
+def flowserv_error(name: str) -> Tuple[type, ...]:
+    """Get flowserv-core's error class of a name as a tuple of bases: empty
+    where flowserv-core is not installed.
+
+    Parameters
+    ----------
+    name: string
+        Class name in ``flowserv.error``.
+
+    Returns
+    -------
+    tuple of type
+    """
+    if importlib.util.find_spec('flowserv') is None:
+        return ()
+    import flowserv.error
+    return (getattr(flowserv.error, name),)
+
+
+class VolumeError(*(flowserv_error('FlowservError') or (Exception,))):  # type: ignore[misc]
     """Base class of every error raised by flowserv_fsspec."""
 
+    def __init__(self, message: str):
+        """Initialize the error message.
 
-class InvalidKeyError(VolumeError, ValueError):
+        Parameters
+        ----------
+        message: string
+            What failed, naming the key, URL or volume.
+        """
+        super().__init__(message)
+        self.args = (message,)
+        self.message = message  # flowserv's errors print this
+
+
+class InvalidKeyError(VolumeError, ValueError, *flowserv_error('InvalidArgumentError')):  # type: ignore[misc]
     """A key that is not a safe, relative, '/'-separated path.
 
     Raised before any I/O for keys that are empty where a file is meant,
@@ -40,7 +91,7 @@ class InvalidKeyError(VolumeError, ValueError):
         super().__init__(f'invalid key {key!r}: {reason}')
 
 
-class UnknownFileError(VolumeError, FileNotFoundError):
+class UnknownFileError(VolumeError, FileNotFoundError, *flowserv_error('UnknownFileError')):  # type: ignore[misc]
     """A key that does not name an existing file of the volume."""
 
     def __init__(self, key: str, volume: Optional[str] = None):
@@ -59,7 +110,7 @@ class UnknownFileError(VolumeError, FileNotFoundError):
         super().__init__(f'unknown file {key!r}{where}')
 
 
-class VolumeNotFoundError(VolumeError, FileNotFoundError):
+class VolumeNotFoundError(VolumeError, FileNotFoundError, *flowserv_error('UnknownObjectError')):  # type: ignore[misc]
     """The volume's container (bucket, share, base folder) does not exist.
 
     Volumes never create buckets implicitly: a misspelt bucket name fails with
@@ -82,7 +133,7 @@ class VolumeNotFoundError(VolumeError, FileNotFoundError):
         super().__init__(f'storage volume not found: {volume}{what}')
 
 
-class AccessDeniedError(VolumeError, PermissionError):
+class AccessDeniedError(VolumeError, PermissionError, *flowserv_error('UnauthorizedAccessError')):  # type: ignore[misc]
     """The backend refused access to a key."""
 
     def __init__(self, key: str, volume: str):
@@ -140,7 +191,10 @@ class UnsupportedOperationError(VolumeError, NotImplementedError):
         )
 
 
-class InvalidConfigurationError(VolumeError, ValueError):
+FLOWSERV_CONFIG_ERROR = flowserv_error('InvalidConfigurationError')
+
+
+class InvalidConfigurationError(VolumeError, ValueError, *FLOWSERV_CONFIG_ERROR):  # type: ignore[misc]
     """A volume URL, document or option that cannot be used."""
 
     def __init__(self, what: str, value: object, reason: str):
@@ -182,7 +236,7 @@ class MissingExtraError(InvalidConfigurationError):
         )
 
 
-class UnsafeOperationError(VolumeError):
+class UnsafeOperationError(VolumeError, *flowserv_error('ConstraintViolationError')):  # type: ignore[misc]
     """An operation refused before any write because it would lose data: a
     sync that would empty its target, two sources for one destination key,
     a source and a target that overlap.

@@ -12,8 +12,9 @@ built-in class, so the built-in classes take precedence and a broken plugin
 only affects its own schemes.
 """
 
+import os
 from importlib.metadata import entry_points
-from typing import Any, Dict, Iterable, Optional, Type
+from typing import Any, Dict, Iterable, Optional, Type, Union
 
 import fsspec
 
@@ -65,13 +66,16 @@ def register(
         _BY_DOC_TYPE[doc_type] = volume_class
 
 
-def from_url(url: str, identifier: Optional[str] = None, **storage_options: Any) -> StorageVolume:
+def from_url(
+    url: Union[str, 'os.PathLike[str]'], identifier: Optional[str] = None,
+    **storage_options: Any
+) -> StorageVolume:
     """Get the volume for a URL: ``s3://bucket/prefix``, ``file:///dir``, a plain
     path, ``memory://name``, or any other protocol that fsspec knows.
 
     Parameters
     ----------
-    url: string
+    url: string or os.PathLike
         URL (or local path) of the volume root.
     identifier: string, default=None
         Unique volume identifier.
@@ -87,6 +91,8 @@ def from_url(url: str, identifier: Optional[str] = None, **storage_options: Any)
     ------
     flowserv_fsspec.errors.InvalidConfigurationError
     """
+    if isinstance(url, os.PathLike):
+        url = os.fspath(url)
     if not isinstance(url, str) or not url:
         raise InvalidConfigurationError('volume URL', url, 'expected a non-empty string')
     protocol = fsspec.core.split_protocol(url)[0] or 'file'

@@ -15,7 +15,7 @@ from typing import Dict, List, Optional
 
 from fsspec.callbacks import Callback
 
-from flowserv_fsspec.base import IOHandle, StorageVolume
+from flowserv_fsspec.base import IOHandle, StorageVolume, read_stream
 from flowserv_fsspec.errors import UnsafeOperationError, VolumeNotFoundError
 from flowserv_fsspec.transfer import copy_planned
 
@@ -130,7 +130,7 @@ def sha256(file: IOHandle) -> str:
     string
     """
     digest = hashlib.sha256()
-    with file.open() as f:
+    with read_stream(file) as f:
         for chunk in iter(lambda: f.read(1024 * 1024), b''):
             digest.update(chunk)
     return digest.hexdigest()

@@ -16,6 +16,7 @@ The destination keys are returned in the order of the source listing; an
 optional fsspec ``Callback`` is told the total bytes and each file's bytes.
 """
 
+import io
 from typing import IO, Dict, Iterable, List, Optional, Tuple, Union
 
 from fsspec.callbacks import Callback
@@ -221,14 +222,18 @@ class Progress:
 
 
 class StreamedFile(IOHandle):
-    """A file read whole, front to back: fetched in STREAM_BLOCK_SIZE blocks
-    (fewer requests than the small read-ahead of ``FsspecFile.open``).
+    """A file read whole, front to back: streamed in STREAM_BLOCK_SIZE blocks
+    (fewer requests than the small read-ahead of ``FsspecFile.stream``).
     """
 
     def __init__(self, file: FsspecFile):
         self.file = file
 
-    def open(self) -> IO[bytes]:
+    def open(self) -> io.BytesIO:
+        """Read the whole file into a BytesIO."""
+        return self.file.open()
+
+    def stream(self) -> IO[bytes]:
         """Open the file for sequential reading in large blocks."""
         with translate_errors(self.file.key, self.file.volume):
             handle: IO[bytes] = self.file.fs.open(

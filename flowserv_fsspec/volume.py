@@ -22,7 +22,7 @@ from fsspec import AbstractFileSystem
 from fsspec.asyn import _run_coros_in_chunks, sync
 
 from flowserv_fsspec.backends import timeout_option
-from flowserv_fsspec.base import IOBuffer, IOHandle, StorageVolume
+from flowserv_fsspec.base import IOBuffer, IOHandle, StorageVolume, read_stream
 from flowserv_fsspec.cleanup import Leftover
 from flowserv_fsspec.documents import FSSPEC_STORE, FsspecStore, read_args
 from flowserv_fsspec.errors import (
@@ -196,8 +196,10 @@ def http_status(ex: BaseException) -> Optional[int]:
 class FsspecFile(IOHandle):
     """Handle for a file of an fsspec filesystem.
 
-    ``open()`` streams through ``fs.open``; ``size()`` uses the size that a
-    listing already returned, or one metadata request, never a download.
+    ``open()`` reads the file into a BytesIO (one request); ``stream()``
+    streams through ``fs.open`` with a bounded read-ahead; ``size()`` uses
+    the size that a listing already returned, or one metadata request,
+    never a download.
     """
 
     def __init__(
@@ -225,8 +227,24 @@ class FsspecFile(IOHandle):
         self.volume = volume
         self._size = size
 
-    def open(self) -> IO[bytes]:
-        """Open the file for streamed reading.
+    def open(self) -> io.BytesIO:
+        """Read the whole file into a BytesIO (flowserv's contract).
+
+        Returns
+        -------
+        io.BytesIO
+
+        Raises
+        ------
+        flowserv_fsspec.errors.UnknownFileError
+        """
+        with translate_errors(self.key, self.volume):
+            self.fs.invalidate_cache(self.path)
+            return io.BytesIO(self.fs.cat_file(self.path))
+
+    def stream(self) -> IO[bytes]:
+        """Open the file for streamed reading: a small read of a big file
+        fetches at most READ_BLOCK_SIZE bytes.
 
         Returns
         -------
@@ -696,7 +714,7 @@ class FsspecVolume(StorageVolume):
 
     def _write_file(self, file: IOHandle, path: str) -> None:
         """Stream a file's bytes into a new file at a path."""
-        with file.open() as src, self.fs.open(path, 'wb') as out:
+        with read_stream(file) as src, self.fs.open(path, 'wb') as out:
             shutil.copyfileobj(src, out, COPY_CHUNK)
 
     def _write_object(self, file: IOHandle, path: str) -> None:
@@ -705,7 +723,7 @@ class FsspecVolume(StorageVolume):
         """
         out = self.fs.open(path, 'wb', block_size=WRITE_BLOCK_SIZE)
         try:
-            with file.open() as src:
+            with read_stream(file) as src:
                 shutil.copyfileobj(src, out, COPY_CHUNK)
         except BaseException:
             self._abandon(out)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple, Union
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
@@ -25,12 +25,14 @@ LOCAL_PROTOCOLS = (None, 'file', 'local')
 """URL protocols of local paths (None: a plain path)."""
 
 
-def FStore(basedir: str, identifier: Optional[str] = None) -> Dict[str, Any]:
+def FStore(
+    basedir: Union[str, os.PathLike[str]], identifier: Optional[str] = None
+) -> Dict[str, Any]:
     """Get configuration object for a file system storage volume.
 
     Parameters
     ----------
-    basedir: string
+    basedir: string or os.PathLike
         Base directory of the volume on the local file system.
     identifier: string, default=None
         Optional storage volume identifier.
@@ -39,7 +41,7 @@ def FStore(basedir: str, identifier: Optional[str] = None) -> Dict[str, Any]:
     -------
     dict
     """
-    return make_doc(FS_STORE, identifier, basedir=basedir)
+    return make_doc(FS_STORE, identifier, basedir=os.fspath(basedir))
 
 
 class LocalVolume(FsspecVolume):
@@ -54,12 +56,12 @@ class LocalVolume(FsspecVolume):
     lists links to files only when their target is inside the volume.
     """
 
-    def __init__(self, basedir: str, identifier: Optional[str] = None):
+    def __init__(self, basedir: Union[str, os.PathLike[str]], identifier: Optional[str] = None):
         """Initialize the base directory.
 
         Parameters
         ----------
-        basedir: string
+        basedir: string or os.PathLike
             Base directory for all files of the volume.
         identifier: string, default=None
             Unique volume identifier.
@@ -93,7 +95,9 @@ class LocalVolume(FsspecVolume):
         -------
         flowserv_fsspec.backends.local.LocalVolume
         """
-        args = read_args(doc, FS_STORE, required=('basedir',))
+        args = read_args(doc, FS_STORE, required=('basedir',), types={
+            'basedir': (str, os.PathLike)  # flowserv's DefaultVolume passes a Path
+        })
         return cls(basedir=args['basedir'], identifier=doc.get('id'))
 
     @classmethod

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
-from flowserv_fsspec.base import IOHandle
+from flowserv_fsspec.base import IOHandle, read_stream
 from flowserv_fsspec.volume import FsspecVolume
 
 
@@ -33,7 +33,7 @@ class MemoryVolume(FsspecVolume):
         write(path)
 
     def _write_file(self, file: IOHandle, path: str) -> None:
-        with file.open() as src:
+        with read_stream(file) as src:
             data = src.read()
         self.fs.pipe_file(path, data)
 

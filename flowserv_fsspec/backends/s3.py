@@ -55,24 +55,55 @@ def S3Bucket(
 
 class S3File(FsspecFile):
     """Implementation of the file object interface for files that are stored on
-    S3 object buckets, read through fsspec (streamed, never whole).
+    S3 object buckets, read through fsspec: ``open()`` gives the contents as a
+    BytesIO, ``stream()`` reads in bounded blocks; ``size()`` never downloads.
     """
 
-    def __init__(self, bucket: S3Volume, key: str, size: Optional[int] = None):
+    def __init__(self, bucket: Any, key: str, size: Optional[int] = None):
         """Initialize the S3 bucket and file key.
 
         Parameters
         ----------
-        bucket: flowserv_fsspec.backends.s3.S3Volume
-            Volume of the bucket that holds the object.
+        bucket: flowserv_fsspec.backends.s3.S3Volume, string or boto3 Bucket
+            The bucket that holds the object: a volume of it, its name
+            (credentials and endpoint from the AWS environment), or a boto3
+            ``Bucket`` resource, as flowserv passes (its client's endpoint,
+            region and credentials are used).
         key: string
             Object key in the bucket (including the volume prefix).
         size: int, default=None
             Object size, when known from a listing.
         """
+        volume = bucket if isinstance(bucket, S3Volume) else bucket_volume(bucket)
         super().__init__(
-            bucket.fs, f'{bucket.bucket_id}/{key}', key, bucket.describe(), size=size
+            volume.fs, f'{volume.bucket_id}/{key}', key, volume.describe(), size=size
         )
+        self.bucket = bucket
+
+
+def bucket_volume(bucket: Any) -> S3Volume:
+    """Get the volume of a whole bucket given by name or as a boto3 ``Bucket``.
+
+    Raises
+    ------
+    flowserv_fsspec.errors.InvalidConfigurationError
+    """
+    if isinstance(bucket, str):
+        return S3Volume(bucket)
+    client = getattr(getattr(bucket, 'meta', None), 'client', None)
+    if client is None or not isinstance(getattr(bucket, 'name', None), str):
+        raise InvalidConfigurationError(
+            'S3 bucket', type(bucket).__name__, 'expected an S3Volume, a name or a boto3 Bucket'
+        )
+    options: Dict[str, Any] = {
+        'endpoint_url': client.meta.endpoint_url,
+        'client_kwargs': {'region_name': client.meta.region_name},
+    }
+    credentials = client._get_credentials()
+    if credentials is not None:
+        frozen = credentials.get_frozen_credentials()
+        options.update(key=frozen.access_key, secret=frozen.secret_key, token=frozen.token)
+    return S3Volume(bucket.name, storage_options=options)
 
 
 class S3Volume(BucketVolume):

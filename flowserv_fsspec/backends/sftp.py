@@ -204,3 +204,39 @@ class SftpVolume(FsspecVolume):
             self.remotedir, self.hostname, port=self.port, timeout=self.timeout,
             look_for_keys=self.look_for_keys, sep=self.sep, identifier=self.identifier
         )
+
+
+def RemoteStorage(client: Any, remotedir: str, identifier: Optional[str] = None) -> SftpVolume:
+    """Get the SFTP volume for a folder of the server that a flowserv
+    ``SSHClient`` connects to (flowserv's ``RemoteStorage`` signature).
+
+    The volume opens its own SFTP connection (asyncssh) with the client's host,
+    port, timeout and key settings; flowserv's paramiko client is not used.
+
+    Parameters
+    ----------
+    client: flowserv.util.ssh.SSHClient
+        flowserv's SSH client (anything with ``hostname``, ``port``,
+        ``timeout``, ``look_for_keys`` and ``sep``).
+    remotedir: string
+        Base directory for stored files on the remote server.
+    identifier: string, default=None
+        Unique volume identifier.
+
+    Returns
+    -------
+    flowserv_fsspec.backends.sftp.SftpVolume
+
+    Raises
+    ------
+    flowserv_fsspec.errors.InvalidConfigurationError
+    """
+    if not isinstance(getattr(client, 'hostname', None), str):
+        raise InvalidConfigurationError(
+            'SSH client', type(client).__name__,
+            'expected flowserv.util.ssh.SSHClient (or use SftpVolume(remotedir, hostname, ...))'
+        )
+    return SftpVolume(
+        remotedir, client.hostname, port=client.port, timeout=client.timeout,
+        look_for_keys=client.look_for_keys, sep=client.sep, identifier=identifier
+    )

@@ -79,7 +79,7 @@ def test_small_read_of_big_object_fetches_a_bounded_block(bucket, s3_server, s3_
     s3_client.pipe_file(f'{bucket}/big.bin', b'\2' * (16 * MIB))
     handle = S3Volume(bucket).load('big.bin')
     s3_server.counter.reset()
-    with handle.open() as f:
+    with handle.stream() as f:
         assert f.read(1024) == b'\2' * 1024
     assert s3_server.counter.bytes_out <= 4 * MIB + 1024
 

@@ -396,3 +396,15 @@ def test_copy_onto_itself_is_a_no_op(volume):
     assert volume.copy('f.txt', volume, 'f.txt') == ['f.txt']
     assert volume.copy('d', volume, 'd') == ['d/g.txt']
     assert files_of(volume) == {'f.txt': b'same', 'd/g.txt': b'folder'}
+
+
+def test_open_gives_a_bytesio_and_stream_a_file(volume):
+    """flowserv's code reads handles through ``open()`` as ``io.BytesIO``
+    (``getbuffer()``, ``isinstance`` checks); ``stream()`` reads in blocks."""
+    put(volume, 'd/f.txt', b'contents')
+    for handle in (volume.load('d/f.txt'), volume.walk('d')[0][1]):
+        buf = handle.open()
+        assert isinstance(buf, io.BytesIO) and buf.getbuffer().nbytes == 8
+        assert buf.read() == b'contents'
+        with handle.stream() as f:
+            assert f.read(3) == b'con' and f.read() == b'tents'

@@ -1,0 +1,103 @@
+"""flowserv-core 0.9.4 running on this library: a workflow installed and run
+through flowserv's client API, its run store on local disk or on S3 (the moto
+server) and its step in a worker's local folder; the compatibility points
+that flowserv's own code relies on."""
+
+import io
+import json
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+from flowserv.client import Flowserv
+from flowserv.config import env as flowserv_env
+from flowserv.controller.worker.manager import Subprocess
+from flowserv.volume.fs import FSFile
+
+from flowserv_fsspec import FStore, LocalVolume, S3Bucket, S3Volume, use_in_flowserv
+
+
+TEMPLATE = Path(__file__).parent.parent / 'workflow' / 'wordcount'
+WORDS = (TEMPLATE / 'data' / 'words.txt').read_text().split()
+
+
+def run_workflow(tmp_path, filestore):
+    """Install and run the word-count workflow; the step runs in a worker
+    volume of its own. Returns the client, workflow id and run."""
+    env = flowserv_env().basedir(str(tmp_path / 'flowserv')).volume(filestore)
+    client = Flowserv(env=env.run_sync().open_access(), clear=True)
+    engine_config = {
+        'workers': [Subprocess(identifier='local', volume='worker')],
+        'volumes': [FStore(tmp_path / 'worker', identifier='worker')],
+        'workflow': [{'step': 'count', 'worker': 'local'}],
+    }
+    workflow_id = client.install(source=str(TEMPLATE), engine_config=engine_config)
+    run = client.open(workflow_id).start_run(
+        {'words': FSFile(str(TEMPLATE / 'data' / 'words.txt'))}
+    )
+    return client, workflow_id, run
+
+
+@pytest.mark.parametrize('store', ['local', 's3'])
+def test_workflow_runs_with_its_files_on_the_store(store, tmp_path, bucket):
+    use_in_flowserv()
+    use_in_flowserv()  # idempotent
+    if store == 's3':
+        filestore, volume = S3Bucket(bucket, 'flowserv', 'fs'), S3Volume(bucket, 'flowserv')
+    else:
+        filestore, volume = FStore(tmp_path / 'store', 'fs'), LocalVolume(tmp_path / 'store')
+    client, workflow_id, run = run_workflow(tmp_path, filestore)
+    assert run.is_success(), run.messages()
+    # The results are in the run store: the worker's outputs were collected.
+    results = volume.get_store_for_folder(f'runs/{run.run_id}/results')
+    assert sorted(key for key, _ in results.walk(None)) == ['counts.txt', 'summary.json']
+    summary = json.loads(results.load('summary.json').open().read())
+    assert summary == {'words': len(WORDS), 'longest': max(WORDS, key=len)}
+    # The leaderboard shows the run's values.
+    with client.service() as api:
+        ranking = api.workflows().get_ranking(workflow_id=workflow_id)['ranking']
+    assert len(ranking) == 1 and ranking[0]['run']['id'] == run.run_id
+    values = {r['name']: r['value'] for r in ranking[0]['results']}
+    assert values == {'words': len(WORDS), 'longest': max(WORDS, key=len)}
+    # The result archive downloads.
+    archive = client.open(workflow_id).get_file(run_id=run.run_id).open()
+    with tarfile.open(fileobj=archive, mode='r:gz') as tar:
+        names = sorted(tar.getnames())
+        counts = tar.extractfile('results/counts.txt').read().decode()
+    assert names == ['results/counts.txt', 'results/summary.json']
+    assert 'volumes 2' in counts.splitlines()
+    assert isinstance(run.open_file('results/counts.txt'), io.BytesIO)
+
+
+SWITCH = '''
+import os, sys
+from flowserv.client import Flowserv
+from flowserv.config import env
+from flowserv.volume.fs import FSFile
+client = Flowserv(env=env().basedir(sys.argv[1]).run_sync().open_access(), clear=True)
+workflow_id = client.install(source=sys.argv[2])
+run = client.open(workflow_id).start_run({'words': FSFile(sys.argv[3])})
+with client.service() as api:
+    store = api.workflows().workflow_repo.fs if hasattr(api.workflows(), 'workflow_repo') else None
+import flowserv.volume.factory as factory
+print(run.is_success(), factory.Volume.__module__, type(client.service()._fs).__module__)
+'''
+
+
+def test_environment_switch_for_deployments(tmp_path):
+    """FLOWSERV_BACKEND_MODULE/CLASS name this library's engine: flowserv
+    imports it before its file store, and all volumes are this library's."""
+    proc = subprocess.run(
+        [sys.executable, '-c', SWITCH, str(tmp_path / 'fs'), str(TEMPLATE),
+         str(TEMPLATE / 'data' / 'words.txt')],
+        capture_output=True, text=True, timeout=300, env={
+            **__import__('os').environ,
+            'FLOWSERV_BACKEND_MODULE': 'flowserv_fsspec.inside_flowserv',
+            'FLOWSERV_BACKEND_CLASS': 'SerialWorkflowEngine',
+        })
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == [
+        'True', 'flowserv_fsspec.registry', 'flowserv_fsspec.backends.local'
+    ]
