@@ -101,3 +101,80 @@ def test_environment_switch_for_deployments(tmp_path):
     assert proc.stdout.split() == [
         'True', 'flowserv_fsspec.registry', 'flowserv_fsspec.backends.local'
     ]
+
+
+# -- the compatibility points flowserv's code relies on ---------------------------
+
+def test_errors_are_flowserv_errors(tmp_path):
+    import flowserv.error as fe
+
+    from flowserv_fsspec import errors
+    with pytest.raises(fe.UnknownFileError) as info:
+        LocalVolume(tmp_path).load('missing.txt')
+    assert isinstance(info.value, FileNotFoundError) and "'missing.txt'" in str(info.value)
+    assert isinstance(errors.InvalidConfigurationError('x', 1, 'bad'), fe.InvalidConfigurationError)
+    assert isinstance(errors.VolumeNotFoundError('vol'), fe.UnknownObjectError)
+    assert isinstance(errors.InvalidKeyError('..', 'bad'), fe.InvalidArgumentError)
+    assert isinstance(errors.AccessDeniedError('k', 'vol'), fe.UnauthorizedAccessError)
+    assert isinstance(errors.UnsafeOperationError('x', 'y'), fe.ConstraintViolationError)
+    transfer = errors.TransferError('k', 's', 't', [], ['k'], OSError('x'))
+    assert isinstance(transfer, fe.FlowservError) and str(transfer) == transfer.message
+
+
+def test_errors_without_flowserv_import_nothing_of_it():
+    """With flowserv-core absent the errors derive from Python's own only."""
+    probe = (
+        'import importlib.util, sys\n'
+        'real = importlib.util.find_spec\n'
+        'importlib.util.find_spec = lambda n, *a: None if n == "flowserv" else real(n, *a)\n'
+        'import flowserv_fsspec.errors as errors\n'
+        'print(errors.UnknownFileError.__mro__[-3].__name__, "flowserv" in sys.modules)\n'
+    )
+    out = subprocess.run([sys.executable, '-c', probe], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ['Exception', 'False']
+
+
+def test_paths_as_pathlike(tmp_path):
+    from flowserv_fsspec import Volume, from_url
+    from flowserv_fsspec.backends.local import LocalVolume as Local
+    for volume in (Volume(FStore(tmp_path / 'a')), from_url(tmp_path / 'a'), Local(tmp_path / 'a')):
+        assert isinstance(volume, Local) and volume.root == str(tmp_path / 'a')
+    doc = {'type': 'fs', 'id': 'd', 'args': [{'key': 'basedir', 'value': tmp_path / 'a'}]}
+    assert Volume(doc).to_dict()['args'] == [{'key': 'basedir', 'value': str(tmp_path / 'a')}]
+
+
+def test_s3file_from_a_boto3_bucket_a_name_or_a_volume(s3_server, bucket, s3_client):
+    import boto3
+
+    from flowserv_fsspec import S3File
+    s3_client.pipe_file(f'{bucket}/p/k.txt', b'payload')
+    resource = boto3.resource('s3', endpoint_url=s3_server.endpoint_url)
+    handles = [
+        S3File(resource.Bucket(bucket), "p/k.txt"),
+        S3File(bucket=resource.Bucket(bucket), key="p/k.txt"),
+        S3File(bucket, 'p/k.txt'), S3File(S3Volume(bucket), key='p/k.txt'),
+    ]
+    for handle in handles:
+        assert handle.size() == 7 and handle.open().read() == b'payload'
+        assert isinstance(handle.open(), io.BytesIO) and handle.key == 'p/k.txt'
+    with pytest.raises(Exception, match='boto3 Bucket'):
+        S3File(42, 'k')
+
+
+def test_remote_storage_from_flowserv_ssh_client(sftp_server):
+    from types import SimpleNamespace
+
+    from flowserv_fsspec import RemoteStorage, SftpVolume
+    from flowserv_fsspec.errors import InvalidConfigurationError
+    client = SimpleNamespace(  # flowserv's SSHClient's attributes (it connects with paramiko)
+        hostname='127.0.0.1', port=sftp_server.port, timeout=5, look_for_keys=False, sep='/'
+    )
+    volume = RemoteStorage(client, '/remote', identifier='r')
+    assert isinstance(volume, SftpVolume) and volume.identifier == 'r'
+    assert volume.to_dict()['args'][:2] == [
+        {'key': 'basedir', 'value': '/remote'}, {'key': 'hostname', 'value': '127.0.0.1'}
+    ]
+    assert RemoteStorage(client=client, remotedir='/x').root == '/x'
+    with pytest.raises(InvalidConfigurationError, match='SftpVolume'):
+        RemoteStorage('not a client', '/x')
