@@ -1,6 +1,7 @@
 """pytest plugin: flowserv-core's suite with flowserv_fsspec.use_in_flowserv() active."""
 from flowserv_fsspec import use_in_flowserv
 
+
 use_in_flowserv()
 
 

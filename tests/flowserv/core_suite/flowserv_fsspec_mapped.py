@@ -9,6 +9,7 @@ import flowserv.volume.ssh as ssh
 import flowserv_fsspec as ours
 from flowserv_fsspec import use_in_flowserv
 
+
 use_in_flowserv()
 for module, names in (
     (base, {'IOHandle': ours.IOHandle, 'IOBuffer': ours.IOBuffer,
