@@ -132,7 +132,8 @@ class RequestCounter:
             start_response(f'{fault} {FAULT_CODES[fault]}', [
                 ('Content-Type', 'application/xml'), ('Content-Length', str(len(body)))
             ])
-            return [body]
+            # A response to HEAD has no body (aiohttp rejects one as malformed).
+            return [] if environ['REQUEST_METHOD'] == 'HEAD' else [body]
         return self._count_out(self.app(environ, start_response))
 
     def _count_out(self, body: Iterable[bytes]) -> Iterator[bytes]:
