@@ -29,7 +29,7 @@ IMPLS = ('flowserv_fsspec', 'flowserv-core', 's3fs bulk')
 # -- the server and its counts ------------------------------------------------------
 
 def start_server():
-    proc = subprocess.Popen([sys.executable, '-m', 'flowserv_fsspec.moto_server'],
+    proc = subprocess.Popen([sys.executable, '-m', 'flowserv_fsspec.testing.moto_server'],
                             stdout=subprocess.PIPE, text=True)
     return proc, proc.stdout.readline().strip()
 

@@ -76,7 +76,7 @@ def run_demo(files: int = 100) -> int:
     int
         0 when every file arrived intact, else 1.
     """
-    from flowserv_fsspec.moto_server import MotoS3Server
+    from flowserv_fsspec.testing.moto_server import MotoS3Server
     with MotoS3Server() as server, tempfile.TemporaryDirectory() as tmp:
         print(f'moto S3 server on {server.endpoint_url}')
         bucket = server.create_buckets('flowserv-demo')[0]

@@ -24,7 +24,7 @@ from flowserv_fsspec import (
     SftpVolume,
     WebdavVolume,
 )
-from flowserv_fsspec.moto_server import MotoS3Server
+from flowserv_fsspec.testing.moto_server import MotoS3Server
 
 
 # Hypothesis: a small budget by default (CI); --hypothesis-profile=long for deeper runs.

@@ -10,7 +10,6 @@ import traceback
 
 import asyncssh
 import pytest
-from helpers import files_of, put
 
 from flowserv_fsspec import (
     AzureVolume,
@@ -29,6 +28,7 @@ from flowserv_fsspec.errors import (
     UnknownFileError,
     VolumeNotFoundError,
 )
+from flowserv_fsspec.testing import files_of, put
 
 
 ICE = InvalidConfigurationError

@@ -14,7 +14,6 @@ import time
 import fsspec
 import pytest
 from fsspec.implementations.memory import MemoryFileSystem
-from helpers import files_of, put
 from servers.silent import SilentServer
 
 from flowserv_fsspec import (
@@ -38,6 +37,7 @@ from flowserv_fsspec.errors import (
 )
 from flowserv_fsspec.keys import temp_path
 from flowserv_fsspec.sync import sync_files
+from flowserv_fsspec.testing import files_of, put
 from flowserv_fsspec.transfer import BULK_FILE_LIMIT, copy_planned, plan
 
 

@@ -8,9 +8,9 @@ from flowserv.volume.base import copy_files as flowserv_copy_files
 from flowserv.volume.fs import FileSystemStorage
 from flowserv.volume.fs import FStore as FlowservFStore
 from flowserv.volume.s3 import S3Bucket as FlowservS3Bucket
-from helpers import files_of, put
 
 from flowserv_fsspec import LocalVolume, S3Volume, Volume, copy_files
+from flowserv_fsspec.testing import files_of, put
 
 
 RUN = {'a.txt': b'1', 'sub/b.txt': b'22', 'sub/deeper/c.txt': b'333'}

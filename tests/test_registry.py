@@ -3,7 +3,6 @@
 import zipfile
 
 import fsspec
-from helpers import files_of, put
 
 from flowserv_fsspec import (
     FsspecStore,
@@ -15,6 +14,7 @@ from flowserv_fsspec import (
     from_url,
     register,
 )
+from flowserv_fsspec.testing import files_of, put
 
 
 def test_memory_url_gives_a_memory_volume_that_round_trips():

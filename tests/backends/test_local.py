@@ -5,10 +5,10 @@ import os
 
 import pytest
 from flowserv.volume.fs import FStore as FlowservFStore
-from helpers import files_of, put
 
 from flowserv_fsspec import FS_STORE, FStore, LocalVolume, Volume, copy_files, from_url
 from flowserv_fsspec.errors import InvalidKeyError
+from flowserv_fsspec.testing import files_of, put
 
 
 def test_document_is_byte_identical_to_flowserv(tmp_path):

@@ -8,7 +8,6 @@ import zipfile
 import pytest
 from flowserv.volume.gc import GCBucket as FlowservGCBucket
 from flowserv.volume.ssh import Sftp as FlowservSftp
-from helpers import files_of, put
 
 from flowserv_fsspec import (
     AzureContainer,
@@ -27,6 +26,7 @@ from flowserv_fsspec.errors import (
     StorageError,
     UnsupportedOperationError,
 )
+from flowserv_fsspec.testing import files_of, put
 
 
 @pytest.mark.parametrize('args', [('b', None, None), ('my-bucket', 'runs/r1', 'v1')])

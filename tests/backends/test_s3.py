@@ -6,11 +6,11 @@ import json
 
 import pytest
 from flowserv.volume.s3 import S3Bucket as FlowservS3Bucket
-from helpers import FailingHandle, files_of, put
 from s3fs import S3FileSystem
 
 from flowserv_fsspec import S3_STORE, S3Bucket, S3File, S3Volume, Volume, from_url
 from flowserv_fsspec.errors import InvalidConfigurationError, StorageError, VolumeNotFoundError
+from flowserv_fsspec.testing import FailingHandle, files_of, put
 
 
 MIB = 1024 * 1024

@@ -5,7 +5,6 @@ import io
 
 import hypothesis.strategies as st
 import pytest
-from helpers import files_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -17,6 +16,7 @@ from hypothesis.stateful import (
 from flowserv_fsspec import IOBuffer
 from flowserv_fsspec.errors import InvalidKeyError
 from flowserv_fsspec.keys import key_to_path, normalize_key
+from flowserv_fsspec.testing import files_of
 
 
 SEGMENTS = st.sampled_from(['a', 'b', 'ab', 'a.txt', 'd0', 'd00', 'x y', 'ü'])

@@ -6,7 +6,7 @@ from pathlib import Path
 from cheroot import wsgi
 from wsgidav.wsgidav_app import WsgiDAVApp
 
-from flowserv_fsspec.moto_server import RequestCounter
+from flowserv_fsspec.testing.moto_server import RequestCounter
 
 
 class WebdavServer:

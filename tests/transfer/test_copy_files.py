@@ -1,9 +1,9 @@
 """copy_files and StorageVolume.copy: the flowserv semantics, across backends."""
 
 import pytest
-from helpers import files_of, put
 
 from flowserv_fsspec import copy_files
+from flowserv_fsspec.testing import files_of, put
 
 
 RUN = {'code/run.py': b'print(1)', 'data/in.txt': b'input', 'results/out/a.txt': b'A' * 5000}

@@ -5,11 +5,11 @@ import io
 
 import pytest
 from fsspec.callbacks import Callback
-from helpers import files_of, put
 
 from flowserv_fsspec import FsspecVolume, IOBuffer, S3Volume, copy_files
 from flowserv_fsspec import transfer as transfer_module
 from flowserv_fsspec.errors import InvalidKeyError, TransferError
+from flowserv_fsspec.testing import files_of, put
 
 
 RUN = {f'out/f{i:02d}.txt': bytes([i]) * (100 + i) for i in range(30)}

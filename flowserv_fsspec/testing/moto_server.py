@@ -189,7 +189,7 @@ class MotoS3Server:
 
         Returns
         -------
-        flowserv_fsspec.moto_server.MotoS3Server
+        flowserv_fsspec.testing.moto_server.MotoS3Server
         """
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
