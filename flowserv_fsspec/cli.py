@@ -11,6 +11,7 @@ machine-readable results on standard output.
 import argparse
 import json
 import os
+import shutil
 import sys
 from typing import Any, Dict, List, Optional, TextIO, Tuple
 
@@ -22,6 +23,7 @@ from flowserv_fsspec.errors import UnknownFileError, VolumeError
 from flowserv_fsspec.locations import open_location, split_location
 from flowserv_fsspec.sync import sync_files
 from flowserv_fsspec.transfer import copy_planned, destinations
+from flowserv_fsspec.volume import COPY_CHUNK
 
 
 Files = List[Tuple[str, IOHandle]]
@@ -123,8 +125,7 @@ def cmd_cat(args: argparse.Namespace) -> int:
     """Write a file's bytes to standard output."""
     volume, key = split_location(args.url, **options(args))
     with volume.load(key).stream() as f:
-        for chunk in iter(lambda: f.read(1024 * 1024), b''):
-            sys.stdout.buffer.write(chunk)
+        shutil.copyfileobj(f, sys.stdout.buffer, COPY_CHUNK)
     sys.stdout.buffer.flush()
     return 0
 

@@ -3,7 +3,7 @@
 Every error names what failed: the key, the URL, the document type or the
 volume. Backend exceptions (``FileNotFoundError``, ``PermissionError``, other
 ``OSError``) are translated into these once, where they enter the library
-(:func:`flowserv_fsspec.volume.translate_errors`), so callers only need to
+(:func:`flowserv_fsspec.translate.translate_errors`), so callers only need to
 catch :class:`VolumeError`.
 
 Messages never contain credentials: they name keys and volume descriptions,

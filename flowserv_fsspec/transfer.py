@@ -29,7 +29,8 @@ from flowserv_fsspec.errors import (
     VolumeNotFoundError,
 )
 from flowserv_fsspec.keys import join_key, normalize_key
-from flowserv_fsspec.volume import FsspecFile, FsspecVolume, translate_errors, typed_error
+from flowserv_fsspec.translate import translate_errors, typed_error
+from flowserv_fsspec.volume import FsspecFile, FsspecVolume
 
 
 BULK_FILE_LIMIT = 8 * 1024 * 1024

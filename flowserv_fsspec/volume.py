@@ -9,13 +9,11 @@ serialized document.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import io
 import shutil
 import time
-from contextlib import contextmanager
-from typing import IO, Any, Callable, Dict, Iterator, List, Optional, Tuple, Type
+from typing import IO, Any, Callable, Dict, List, Optional, Tuple
 
 import fsspec
 from fsspec import AbstractFileSystem
@@ -26,13 +24,9 @@ from flowserv_fsspec.base import IOBuffer, IOHandle, StorageVolume, read_stream
 from flowserv_fsspec.cleanup import Leftover
 from flowserv_fsspec.documents import FSSPEC_STORE, FsspecStore, read_args
 from flowserv_fsspec.errors import (
-    AccessDeniedError,
     InvalidConfigurationError,
     InvalidKeyError,
-    StorageError,
     UnknownFileError,
-    UnsupportedOperationError,
-    VolumeError,
     VolumeNotFoundError,
 )
 from flowserv_fsspec.keys import (
@@ -43,6 +37,7 @@ from flowserv_fsspec.keys import (
     path_to_key,
     temp_path,
 )
+from flowserv_fsspec.translate import translate_errors
 from flowserv_fsspec.urls import split_credentials
 
 
@@ -57,68 +52,6 @@ otherwise buffer 50 MiB)."""
 READ_BLOCK_SIZE = 4 * 1024 * 1024
 """Read-ahead of handles opened by ``open()``: a small read of a big object
 fetches at most this much (s3fs would otherwise fetch 50 MiB)."""
-
-
-@contextmanager
-def translate_errors(
-    key: str, volume: str, missing: Type[VolumeError] = UnknownFileError
-) -> Iterator[None]:
-    """Translate backend exceptions raised inside the block into typed errors.
-
-    This is the one place where fsspec/backend exceptions enter the library.
-
-    Parameters
-    ----------
-    key: string
-        Key being accessed (named in the error message).
-    volume: string
-        Description of the volume (named in the error message).
-    missing: type, default=UnknownFileError
-        Error for ``FileNotFoundError``: a missing file when reading, a missing
-        container (:class:`VolumeNotFoundError`) when writing or listing.
-
-    Raises
-    ------
-    flowserv_fsspec.errors.VolumeError
-    """
-    try:
-        yield
-    except Exception as ex:
-        error = typed_error(ex, key, volume, missing)
-        if error is ex:
-            raise
-        raise error from ex
-
-
-def typed_error(
-    ex: BaseException, key: str, volume: str, missing: Type[VolumeError] = UnknownFileError
-) -> BaseException:
-    """Get the typed error for a backend exception (see :func:`translate_errors`).
-
-    Errors of the library and Python's own errors other than ``OSError``
-    (programming errors) are returned unchanged.
-    """
-    if isinstance(ex, VolumeError):
-        return ex
-    if isinstance(ex, NotImplementedError):
-        return UnsupportedOperationError(key, volume)
-    status = http_status(ex)
-    # A path through a file (NotADirectoryError) names nothing when reading.
-    through_file = isinstance(ex, NotADirectoryError) and missing is UnknownFileError
-    # fsspec's HTTP filesystem reports a timed-out request as a missing file.
-    timed_out = isinstance(ex.__cause__, (TimeoutError, asyncio.TimeoutError))
-    if timed_out:
-        return StorageError(key, volume, ex.__cause__)  # type: ignore[arg-type]
-    if isinstance(ex, FileNotFoundError) or status == 404 or through_file:
-        if missing is VolumeNotFoundError:
-            return VolumeNotFoundError(volume, key)
-        return UnknownFileError(key, volume)
-    if isinstance(ex, PermissionError) or status in (401, 403):
-        return AccessDeniedError(key, volume)
-    # Client libraries raise their own types (httpx, botocore, azure, asyncssh).
-    if isinstance(ex, OSError) or status is not None or type(ex).__module__ != 'builtins':
-        return StorageError(key, volume, ex)
-    return ex
 
 
 def run_each(
@@ -176,21 +109,6 @@ def http_options(
         client.setdefault('auth', aiohttp.BasicAuth(username or '', password or ''))
     options['client_kwargs'] = client
     return options
-
-
-def http_status(ex: BaseException) -> Optional[int]:
-    """HTTP status of a backend error that is no OSError (azure.core's errors
-    carry ``status_code``; adlfs wraps them in a RuntimeError), else None.
-    """
-    current: Optional[BaseException] = ex
-    for _ in range(8):  # a short walk down the chain of causes
-        if current is None:
-            break
-        status = getattr(current, 'status_code', None)
-        if isinstance(status, int):
-            return status
-        current = current.__cause__ or current.__context__
-    return None
 
 
 class FsspecFile(IOHandle):

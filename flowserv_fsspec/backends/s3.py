@@ -19,7 +19,8 @@ from flowserv_fsspec.backends.bucket import BucketVolume
 from flowserv_fsspec.cleanup import Leftover
 from flowserv_fsspec.documents import make_doc
 from flowserv_fsspec.errors import InvalidConfigurationError, VolumeNotFoundError
-from flowserv_fsspec.volume import FsspecFile, run_each, translate_errors
+from flowserv_fsspec.translate import translate_errors
+from flowserv_fsspec.volume import FsspecFile, run_each
 
 
 S3_STORE = 's3'

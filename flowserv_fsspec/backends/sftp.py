@@ -17,7 +17,8 @@ from fsspec import AbstractFileSystem
 from flowserv_fsspec.backends import import_backend, timeout_option
 from flowserv_fsspec.documents import make_doc, read_args
 from flowserv_fsspec.errors import InvalidConfigurationError, VolumeNotFoundError
-from flowserv_fsspec.volume import FsspecVolume, translate_errors
+from flowserv_fsspec.translate import translate_errors
+from flowserv_fsspec.volume import FsspecVolume
 
 
 SFTP_STORE = 'sftp'
