@@ -1,0 +1,59 @@
+"""How long each network backend waits for a server that never answers.
+
+Run: ``python benchmarks/silent_server.py [s3 gcs azure sftp webdav http]``
+(needs the ``test`` extra; all backends by default, one after the other,
+about 6 minutes). A TCP server on 127.0.0.1 accepts every connection and
+never answers (``tests/servers/silent.py``); each backend's volume, with its
+default timeout and retries, walks its root there. Prints the seconds until
+the typed error and the error's first line.
+"""
+
+import os
+import sys
+import time
+
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'tests'))
+
+from servers.silent import SilentServer  # noqa: E402
+
+from flowserv_fsspec import from_url  # noqa: E402
+
+
+AZURITE_KEY = (
+    'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
+)
+
+
+def volume(backend: str, address: str):
+    """The backend's volume pointed at the silent server, default settings."""
+    if backend == 's3':
+        return from_url('s3://bkt/p', endpoint_url=f'http://{address}', key='k', secret='s')
+    if backend == 'gcs':
+        os.environ['STORAGE_EMULATOR_HOST'] = f'http://{address}'
+        return from_url('gs://bkt/p', skip_instance_cache=True)
+    if backend == 'azure':
+        return from_url('az://bkt/p', connection_string=(
+            f'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AZURITE_KEY};'
+            f'BlobEndpoint=http://{address}/devstoreaccount1;'))
+    if backend == 'sftp':
+        return from_url(f'sftp://{address}/d')
+    if backend == 'webdav':
+        return from_url(f'webdav://{address}/d')
+    return from_url(f'http://{address}/d/')
+
+
+def main() -> None:
+    backends = sys.argv[1:] or ['s3', 'gcs', 'azure', 'sftp', 'webdav', 'http']
+    for backend in backends:
+        with SilentServer() as silent:
+            start = time.monotonic()
+            try:
+                outcome = f'no error: {len(volume(backend, silent.address).walk(None))} files'
+            except Exception as ex:
+                outcome = f'{type(ex).__name__}: {str(ex).splitlines()[0][:90]}'
+            print(f'{backend:<7} {time.monotonic() - start:7.1f} s  {outcome}', flush=True)
+
+
+if __name__ == '__main__':
+    main()
