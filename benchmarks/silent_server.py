@@ -15,14 +15,10 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'tests'))
 
+from servers.azurite import connection_string  # noqa: E402
 from servers.silent import SilentServer  # noqa: E402
 
 from flowserv_fsspec import from_url  # noqa: E402
-
-
-AZURITE_KEY = (
-    'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
-)
 
 
 def volume(backend: str, address: str):
@@ -33,9 +29,7 @@ def volume(backend: str, address: str):
         os.environ['STORAGE_EMULATOR_HOST'] = f'http://{address}'
         return from_url('gs://bkt/p', skip_instance_cache=True)
     if backend == 'azure':
-        return from_url('az://bkt/p', connection_string=(
-            f'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AZURITE_KEY};'
-            f'BlobEndpoint=http://{address}/devstoreaccount1;'))
+        return from_url('az://bkt/p', connection_string=connection_string(address))
     if backend == 'sftp':
         return from_url(f'sftp://{address}/d')
     if backend == 'webdav':

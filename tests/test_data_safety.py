@@ -14,6 +14,7 @@ import time
 import fsspec
 import pytest
 from fsspec.implementations.memory import MemoryFileSystem
+from servers.azurite import connection_string
 from servers.silent import SilentServer
 
 from flowserv_fsspec import (
@@ -204,18 +205,12 @@ def test_server_side_copy_into_a_missing_bucket(bucket):
 
 # -- 9: timeouts ---------------------------------------------------------------------
 
-AZURITE_KEY = (
-    'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
-)
-
-
 def network_volumes(address):
     """A volume of each network backend pointed at one address, 1 s timeout."""
     yield S3Volume('bucket', 'p', storage_options=dict(
         endpoint_url=f'http://{address}', key='k', secret='s', timeout=1))
-    yield AzureVolume('container', 'p', storage_options=dict(timeout=1, connection_string=(
-        f'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AZURITE_KEY};'
-        f'BlobEndpoint=http://{address}/devstoreaccount1;')))
+    yield AzureVolume('container', 'p', storage_options=dict(
+        timeout=1, connection_string=connection_string(address)))
     yield WebdavVolume(f'http://{address}', 'd', storage_options=dict(timeout=1))
     yield from_url(f'http://{address}/d/', timeout=1)
 

@@ -21,6 +21,14 @@ ACCOUNT_KEY = (
 )
 
 
+def connection_string(address: str) -> str:
+    """The development account's connection string for a blob endpoint at host:port."""
+    return (
+        f'DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};'
+        f'BlobEndpoint=http://{address}/{ACCOUNT};'
+    )
+
+
 def azurite_binary() -> Optional[str]:
     """Path of ``azurite-blob``, installing it with npm if needed; None without npm."""
     local_bin = str(CACHE / 'node_modules' / '.bin')
@@ -55,10 +63,7 @@ class AzuriteServer:
 
     @property
     def connection_string(self) -> str:
-        return (
-            f'DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};'
-            f'BlobEndpoint=http://127.0.0.1:{self.port}/{ACCOUNT};'
-        )
+        return connection_string(f'127.0.0.1:{self.port}')
 
     def __enter__(self):
         self._proc = subprocess.Popen(
