@@ -1,125 +1,41 @@
-"""The storage-volume contract: file handles and the abstract storage volume.
+"""The storage-volume contract: the abstract storage volume, its file handles
+and ``copy_files``.
 
-These classes keep the methods, arguments and meaning of
-``flowserv.volume.base`` so that code written against flowserv's volumes
-works with ours. Keys are always '/'-separated and relative to the volume
-root, on every backend.
+These keep the methods, arguments and meaning of ``flowserv.volume.base``
+so that code written against flowserv's volumes works with ours. Keys are
+always '/'-separated and relative to the volume root, on every backend.
+
+``copy_files`` lists the source once, checks the plan and hands it to the
+target's ``receive()``: by default a stream of ``store()`` calls; a volume
+that knows a cheaper way (server-side or bulk copies, see
+:mod:`flowserv_fsspec.transfer`) overrides it. This module imports no
+implementation.
 """
 
 from __future__ import annotations
 
-import io
 import uuid
 from abc import ABCMeta, abstractmethod
-from typing import IO, Any, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
+
+from fsspec.callbacks import Callback
+
+from flowserv_fsspec.errors import TransferError, UnsafeOperationError, VolumeNotFoundError
+from flowserv_fsspec.handles import IOBuffer, IOHandle, read_stream
+from flowserv_fsspec.keys import normalize_key
+from flowserv_fsspec.plan import (
+    Pair,
+    Progress,
+    destinations,
+    refuse_duplicates,
+    refuse_file_folder_clashes,
+    stream_into,
+)
 
 
-# -- File objects -------------------------------------------------------------
-
-class IOHandle(metaclass=ABCMeta):
-    """Handle for a file of a storage volume (or any other byte source).
-
-    A handle does not hold the file's contents: ``open()`` gives the whole
-    file as an ``io.BytesIO`` (flowserv's contract, which flowserv's own code
-    relies on), ``stream()`` a streamed binary file that reads ahead a bounded
-    block, and ``size()`` the number of bytes.
-    """
-
-    @abstractmethod
-    def open(self) -> io.BytesIO:
-        """Get the file's contents as a BytesIO, positioned at the start.
-
-        The whole file is read: use ``stream()`` for large files.
-
-        Returns
-        -------
-        io.BytesIO
-
-        Raises
-        ------
-        flowserv_fsspec.errors.UnknownFileError
-            If the file no longer exists.
-        """
-        raise NotImplementedError()  # pragma: no cover
-
-    def stream(self) -> IO[bytes]:
-        """Get a readable binary file object, positioned at the start, that
-        reads the file in bounded blocks as it is consumed.
-
-        Handles whose bytes are already in memory give ``open()``.
-
-        Returns
-        -------
-        typing.IO
-
-        Raises
-        ------
-        flowserv_fsspec.errors.UnknownFileError
-            If the file no longer exists.
-        """
-        return self.open()
-
-    @abstractmethod
-    def size(self) -> int:
-        """Get size of the file in the number of bytes.
-
-        Returns
-        -------
-        int
-        """
-        raise NotImplementedError()  # pragma: no cover
-
-
-class IOBuffer(IOHandle):
-    """Implementation of the file object interface for bytes IO buffers."""
-
-    def __init__(self, buf: io.BytesIO):
-        """Initialize the IO buffer.
-
-        Parameters
-        ----------
-        buf: io.BytesIO
-            IO buffer containing the file contents.
-        """
-        self.buf = buf
-
-    def open(self) -> io.BytesIO:
-        """Get a BytesIO of the buffer's contents, positioned at the start.
-
-        Each call gives a new BytesIO over the same bytes (no copy while
-        neither is written to), so closing it, as ``store()`` does, leaves the
-        buffer usable: the handle can be stored again.
-
-        Returns
-        -------
-        io.BytesIO
-        """
-        return io.BytesIO(self.buf.getvalue())
-
-    def size(self) -> int:
-        """Get size of the file in the number of bytes.
-
-        Returns
-        -------
-        int
-        """
-        return int(self.buf.getbuffer().nbytes)
-
-
-def read_stream(file: Any) -> IO[bytes]:
-    """Open any handle for streamed reading: ``stream()`` of this library's
-    handles, ``open()`` of other libraries' (flowserv's).
-
-    Parameters
-    ----------
-    file: flowserv_fsspec.base.IOHandle or flowserv.volume.base.IOHandle
-        A file handle.
-
-    Returns
-    -------
-    typing.IO
-    """
-    return file.stream() if isinstance(file, IOHandle) else file.open()
+__all__ = [
+    'IOBuffer', 'IOHandle', 'StorageVolume', 'copy_files', 'copy_planned', 'plan', 'read_stream'
+]
 
 
 # -- Storage volumes ----------------------------------------------------------
@@ -176,7 +92,6 @@ class StorageVolume(metaclass=ABCMeta):
         -------
         list of string
         """
-        from flowserv_fsspec.transfer import copy_files
         return copy_files(src=src, source=self, dst=dst, target=store, verbose=verbose)
 
     @abstractmethod
@@ -316,9 +231,10 @@ class StorageVolume(metaclass=ABCMeta):
         """
         raise NotImplementedError()  # pragma: no cover
 
-    @abstractmethod
-    def query(self, filter: str) -> Iterable[str]:
+    def query(self, filter: str) -> List[str]:
         """Get the keys of the files whose key starts with the given prefix.
+
+        Walks only the folder that holds the prefix's last segment.
 
         Parameters
         ----------
@@ -327,9 +243,40 @@ class StorageVolume(metaclass=ABCMeta):
 
         Returns
         -------
-        iterable of string
+        list of string
+
+        Raises
+        ------
+        flowserv_fsspec.errors.InvalidKeyError
         """
-        raise NotImplementedError()  # pragma: no cover
+        prefix = normalize_key(filter, allow_empty=True)
+        if prefix and filter.endswith('/'):
+            prefix += '/'
+        folder = prefix.rpartition('/')[0]
+        return [key for key, _ in self.walk(folder) if key.startswith(prefix)]
+
+    def receive(self, pairs: List[Pair], progress: Progress, source: StorageVolume) -> None:
+        """Write the planned files to this volume (the last step of
+        ``copy_files``): one ``store()`` per file, after refusing a plan that
+        makes one key a file and a folder. Volumes with a cheaper way override
+        it.
+
+        Parameters
+        ----------
+        pairs: list of (string, flowserv_fsspec.handles.IOHandle, string)
+            Source key, handle and validated destination key of each file.
+        progress: flowserv_fsspec.plan.Progress
+            Record of the keys written (and the progress callback).
+        source: flowserv_fsspec.base.StorageVolume
+            Volume that the handles belong to.
+
+        Raises
+        ------
+        flowserv_fsspec.errors.UnsafeOperationError
+            Before any write.
+        """
+        refuse_file_folder_clashes(pairs, self.describe())
+        stream_into(self, pairs, progress)
 
     @abstractmethod
     def store(self, file: IOHandle, dst: str) -> None:
@@ -378,3 +325,109 @@ class StorageVolume(metaclass=ABCMeta):
         list of tuples (str, flowserv_fsspec.base.IOHandle)
         """
         raise NotImplementedError()  # pragma: no cover
+
+
+# -- Copying between volumes -------------------------------------------------
+
+def copy_files(
+    src: Union[str, List[str], None], source: StorageVolume, dst: Optional[str],
+    target: StorageVolume, verbose: bool = False, callback: Optional[Callback] = None
+) -> List[str]:
+    """Copy files and folders at the source path (path) of a given source
+    storage volume to the destination path (path) of a target storage volume.
+
+    A single file is copied to ``dst`` (or to its own key when ``dst`` is
+    None). The files of a folder keep their path below that folder and are
+    placed below ``dst`` (or below the target's root when ``dst`` is None).
+    None or '' copies the whole source volume.
+
+    Parameters
+    ----------
+    src: str or list of string
+        Path specifying the source file(s) or folder(s).
+    source: flowserv_fsspec.base.StorageVolume
+        Storage volume for source files.
+    dst: string
+        Destination path for copied files.
+    target: flowserv_fsspec.base.StorageVolume
+        Storage volume for destination files.
+    verbose: bool, default=False
+        Print information about source and target volume and the files that are
+        being copied.
+    callback: fsspec.callbacks.Callback, default=None
+        Progress: ``set_size`` with the total bytes, ``relative_update`` with
+        each copied file's bytes.
+
+    Returns
+    -------
+    list of string
+        The destination keys, in the order of the source listing.
+    """
+    if verbose:
+        print(f'Copy files from {source.describe()} to {target.describe()}')
+    pairs = plan(src, source, dst)
+    copy_planned(pairs, source, target, callback)
+    if verbose:
+        for key, _, dstkey in pairs:
+            print(f'copied {key} to {dstkey}')
+    return [dstkey for _, _, dstkey in pairs]
+
+
+def copy_planned(
+    pairs: List[Pair], source: StorageVolume, target: StorageVolume,
+    callback: Optional[Callback] = None
+) -> None:
+    """Copy listed files (source key, handle, destination key) with the
+    cheapest strategy that the target knows (its ``receive()``).
+
+    Parameters
+    ----------
+    pairs: list of (string, flowserv_fsspec.handles.IOHandle, string)
+        Files from ``source.walk()`` and their destination keys (validated).
+    source: flowserv_fsspec.base.StorageVolume
+        Volume that the handles belong to.
+    target: flowserv_fsspec.base.StorageVolume
+        Volume to copy to.
+    callback: fsspec.callbacks.Callback, default=None
+        Progress in bytes.
+
+    Raises
+    ------
+    flowserv_fsspec.errors.UnsafeOperationError
+        Two files for one destination key (nothing was copied).
+    flowserv_fsspec.errors.VolumeNotFoundError
+        The target's bucket or container does not exist.
+    flowserv_fsspec.errors.TransferError
+        A copy that stopped part way, naming the files done and pending.
+    """
+    refuse_duplicates(pairs, target.describe())
+    progress = Progress(target.describe(), callback)
+    if callback is not None:
+        # Sizes of foreign handles may cost a download (flowserv's S3File):
+        # only asked for when someone is watching.
+        callback.set_size(sum(file.size() for _, file, _ in pairs))
+    try:
+        if isinstance(target, StorageVolume):
+            target.receive(pairs, progress, source)
+        else:  # flowserv's own volumes only store
+            refuse_file_folder_clashes(pairs, target.describe())
+            stream_into(target, pairs, progress)
+    except (UnsafeOperationError, VolumeNotFoundError):
+        raise  # refused before any write, or the target's container is missing
+    except Exception as ex:
+        done = set(progress.done)
+        pending = [dstkey for _, _, dstkey in pairs if dstkey not in done]
+        failed = getattr(ex, 'key', None) or (pending[0] if pending else '')
+        raise TransferError(
+            failed, source.describe(), target.describe(), progress.done, pending, ex
+        ) from ex
+
+
+def plan(src: Union[str, List[str], None], source: StorageVolume, dst: Optional[str]) -> List[Pair]:
+    """List the files to copy and their destination keys (one walk per source);
+    every destination key is validated before anything is copied.
+    """
+    pairs: List[Pair] = list()
+    for path in src if isinstance(src, list) else [src]:
+        pairs.extend(destinations(path, source.walk(src=path), dst))
+    return pairs

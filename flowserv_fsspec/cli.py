@@ -11,19 +11,18 @@ machine-readable results on standard output.
 import argparse
 import json
 import os
-import shutil
 import sys
 from typing import Any, Dict, List, Optional, TextIO, Tuple
 
 from fsspec.callbacks import Callback, TqdmCallback
 
-from flowserv_fsspec.base import IOHandle, StorageVolume
+from flowserv_fsspec.base import IOHandle, StorageVolume, copy_planned
 from flowserv_fsspec.cleanup import DEFAULT_AGE, cleanup
 from flowserv_fsspec.errors import UnknownFileError, VolumeError
+from flowserv_fsspec.handles import copy_into
 from flowserv_fsspec.locations import open_location, split_location
+from flowserv_fsspec.plan import destinations
 from flowserv_fsspec.sync import sync_files
-from flowserv_fsspec.transfer import copy_planned, destinations
-from flowserv_fsspec.volume import COPY_CHUNK
 
 
 Files = List[Tuple[str, IOHandle]]
@@ -124,8 +123,7 @@ def cmd_ls(args: argparse.Namespace) -> int:
 def cmd_cat(args: argparse.Namespace) -> int:
     """Write a file's bytes to standard output."""
     volume, key = split_location(args.url, **options(args))
-    with volume.load(key).stream() as f:
-        shutil.copyfileobj(f, sys.stdout.buffer, COPY_CHUNK)
+    copy_into(volume.load(key), sys.stdout.buffer)
     sys.stdout.buffer.flush()
     return 0
 

@@ -10,10 +10,9 @@ import tempfile
 import time
 from typing import Dict
 
-from flowserv_fsspec.base import StorageVolume
+from flowserv_fsspec.base import StorageVolume, copy_files
 from flowserv_fsspec.registry import from_url
 from flowserv_fsspec.sync import sha256
-from flowserv_fsspec.transfer import copy_files
 
 
 def sample_run(basedir: str, files: int) -> Dict[str, str]:

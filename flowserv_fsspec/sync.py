@@ -15,9 +15,9 @@ from typing import Dict, List, Optional
 
 from fsspec.callbacks import Callback
 
-from flowserv_fsspec.base import IOHandle, StorageVolume, read_stream
+from flowserv_fsspec.base import StorageVolume, copy_planned
 from flowserv_fsspec.errors import UnsafeOperationError, VolumeNotFoundError
-from flowserv_fsspec.transfer import copy_planned
+from flowserv_fsspec.handles import COPY_CHUNK, IOHandle, read_stream
 
 
 @dataclass
@@ -122,7 +122,7 @@ def sha256(file: IOHandle) -> str:
 
     Parameters
     ----------
-    file: flowserv_fsspec.base.IOHandle
+    file: flowserv_fsspec.handles.IOHandle
         The file.
 
     Returns
@@ -131,6 +131,6 @@ def sha256(file: IOHandle) -> str:
     """
     digest = hashlib.sha256()
     with read_stream(file) as f:
-        for chunk in iter(lambda: f.read(1024 * 1024), b''):
+        for chunk in iter(lambda: f.read(COPY_CHUNK), b''):
             digest.update(chunk)
     return digest.hexdigest()

@@ -1,4 +1,5 @@
-"""Credentials in URLs: taken out before a URL is kept anywhere.
+"""URLs: credentials taken out before a URL is kept anywhere, and the
+fsspec filesystem that a URL names.
 
 A URL such as ``webdav://user:secret@host/dir`` or ``http://user:secret@host/``
 carries a password. Volumes keep, show and serialize only the URL without it
@@ -7,8 +8,14 @@ options of the filesystem, which are never serialized or shown.
 """
 
 import re
-from typing import NamedTuple, Optional
+from typing import Any, Dict, NamedTuple, Optional, Tuple
 from urllib.parse import unquote
+
+import fsspec
+from fsspec import AbstractFileSystem
+
+from flowserv_fsspec.backends.http import http_options
+from flowserv_fsspec.errors import InvalidConfigurationError
 
 
 USERINFO = re.compile(r'(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#]*)@')
@@ -49,3 +56,43 @@ def split_credentials(url: str) -> Credentials:
         found.group('scheme') + url[found.end():], unquote(user) or None,
         unquote(password) if colon else None
     )
+
+
+def filesystem_for_url(
+    url: str, storage_options: Dict[str, Any]
+) -> Tuple[AbstractFileSystem, str]:
+    """Build the fsspec filesystem that a URL's protocol names, with the URL's
+    credentials as its options.
+
+    Parameters
+    ----------
+    url: string
+        An fsspec URL, e.g. ``memory://runs`` or ``ftp://user:pw@host/dir``.
+    storage_options: dict
+        Options for the filesystem (never serialized).
+
+    Returns
+    -------
+    (fsspec.AbstractFileSystem, string)
+        The filesystem and the URL without credentials.
+
+    Raises
+    ------
+    flowserv_fsspec.errors.InvalidConfigurationError
+        Naming the URL without its password.
+    """
+    protocol = fsspec.core.split_protocol(url)[0] or 'file'
+    clean, username, password = split_credentials(url)
+    try:
+        fs_class = fsspec.get_filesystem_class(protocol)
+        if username or password:
+            # ftp and the like read them from the URL (http does not).
+            storage_options = {**fs_class._get_kwargs_from_urls(url), **storage_options}
+        if protocol in ('http', 'https'):
+            storage_options = http_options(storage_options, username, password)
+        fs = fs_class(**storage_options)
+    except Exception as ex:
+        raise InvalidConfigurationError(
+            'volume URL', clean, f'{type(ex).__name__}: {ex}'.replace(url, clean)
+        ) from None
+    return fs, clean

@@ -1,197 +1,39 @@
-"""The storage-volume contract, implemented once against any fsspec filesystem.
+"""The storage-volume contract, implemented once against any fsspec filesystem
+with folders (local disk, memory, SFTP, WebDAV, ...).
 
 :class:`FsspecVolume` maps keys to paths below a root (through
 :mod:`flowserv_fsspec.keys`), lists with one ``find`` call, reads through
-streamed ``fs.open`` handles and translates backend exceptions in one place
-(:func:`translate_errors`). Backend modules only build the filesystem and the
-serialized document.
+:class:`flowserv_fsspec.files.FsspecFile` handles, writes to a temporary
+name and renames it into place, and receives copies through the strategies
+of :mod:`flowserv_fsspec.transfer`. Object stores override what differs in
+:class:`flowserv_fsspec.backends.bucket.BucketVolume`; backend modules only
+build the filesystem and the serialized document.
 """
 
 from __future__ import annotations
 
 import functools
-import io
-import shutil
 import time
-from typing import IO, Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, Type
 
-import fsspec
 from fsspec import AbstractFileSystem
-from fsspec.asyn import _run_coros_in_chunks, sync
 
-from flowserv_fsspec.backends import timeout_option
-from flowserv_fsspec.base import IOBuffer, IOHandle, StorageVolume, read_stream
+from flowserv_fsspec import transfer
+from flowserv_fsspec.base import IOHandle, StorageVolume
 from flowserv_fsspec.cleanup import Leftover
 from flowserv_fsspec.documents import FSSPEC_STORE, FsspecStore, read_args
-from flowserv_fsspec.errors import (
-    InvalidConfigurationError,
-    InvalidKeyError,
-    UnknownFileError,
-    VolumeNotFoundError,
-)
+from flowserv_fsspec.errors import UnknownFileError, VolumeNotFoundError
+from flowserv_fsspec.files import FsspecFile
 from flowserv_fsspec.keys import (
-    is_temp_path,
     is_within,
     key_to_path,
     normalize_key,
     path_to_key,
-    temp_path,
 )
+from flowserv_fsspec.plan import Pair, Progress
 from flowserv_fsspec.translate import translate_errors
-from flowserv_fsspec.urls import split_credentials
-
-
-COPY_CHUNK = 1024 * 1024
-"""Bytes moved per read/write when a file is streamed into a volume."""
-
-WRITE_BLOCK_SIZE = 8 * 1024 * 1024
-"""Part size of streamed writes: a file larger than this is uploaded in parts
-(S3 multipart), so ``store()`` holds about one part in memory (s3fs would
-otherwise buffer 50 MiB)."""
-
-READ_BLOCK_SIZE = 4 * 1024 * 1024
-"""Read-ahead of handles opened by ``open()``: a small read of a big object
-fetches at most this much (s3fs would otherwise fetch 50 MiB)."""
-
-
-def run_each(
-    target: Any, calls: List[Tuple[str, Tuple[Any, ...]]]
-) -> List[Optional[BaseException]]:
-    """Call one method of a filesystem (or volume) per item; give each item's
-    error, or None where the call succeeded.
-
-    Async filesystems run the calls concurrently, ``batch_size`` at a time
-    (their ``_name`` coroutines), and every call is tried. Otherwise the calls
-    run in turn up to the first failure, whose error then stands for the calls
-    that were not tried.
-
-    Parameters
-    ----------
-    target: fsspec.AbstractFileSystem or flowserv_fsspec.base.StorageVolume
-        Object whose methods are called.
-    calls: list of (string, tuple)
-        Method name and arguments of each call.
-
-    Returns
-    -------
-    list of Exception or None
-    """
-    if getattr(target, 'async_impl', False):
-        coros = [getattr(target, f'_{name}')(*args) for name, args in calls]
-        results = sync(
-            target.loop, _run_coros_in_chunks, coros, batch_size=target.batch_size,
-            nofiles=True, return_exceptions=True
-        )
-        return [res if isinstance(res, BaseException) else None for res in results]
-    outcomes: List[Optional[BaseException]] = list()
-    for name, args in calls:
-        try:
-            getattr(target, name)(*args)
-        except Exception as ex:
-            return outcomes + [ex] * (len(calls) - len(outcomes))
-        outcomes.append(None)
-    return outcomes
-
-
-def http_options(
-    options: Dict[str, Any], username: Optional[str], password: Optional[str]
-) -> Dict[str, Any]:
-    """Storage options of fsspec's HTTP filesystem: the credentials of the URL
-    as basic auth, and the option ``timeout`` (connect and each read; aiohttp
-    would wait 5 minutes for a silent server, fsspec's walk twice that).
-    """
-    import aiohttp
-    options = dict(options)
-    timeout = timeout_option(options)
-    client = dict(options.get('client_kwargs') or {})
-    client.setdefault('timeout', aiohttp.ClientTimeout(sock_connect=timeout, sock_read=timeout))
-    if username or password:
-        client.setdefault('auth', aiohttp.BasicAuth(username or '', password or ''))
-    options['client_kwargs'] = client
-    return options
-
-
-class FsspecFile(IOHandle):
-    """Handle for a file of an fsspec filesystem.
-
-    ``open()`` reads the file into a BytesIO (one request); ``stream()``
-    streams through ``fs.open`` with a bounded read-ahead; ``size()`` uses
-    the size that a listing already returned, or one metadata request,
-    never a download.
-    """
-
-    def __init__(
-        self, fs: AbstractFileSystem, path: str, key: str, volume: str,
-        size: Optional[int] = None
-    ):
-        """Initialize the file handle.
-
-        Parameters
-        ----------
-        fs: fsspec.AbstractFileSystem
-            Filesystem that holds the file.
-        path: string
-            Full path of the file in the filesystem's own form.
-        key: string
-            Key of the file relative to its volume root (for error messages).
-        volume: string
-            Description of the volume (for error messages).
-        size: int, default=None
-            File size, when known from a listing.
-        """
-        self.fs = fs
-        self.path = path
-        self.key = key
-        self.volume = volume
-        self._size = size
-
-    def open(self) -> io.BytesIO:
-        """Read the whole file into a BytesIO (flowserv's contract).
-
-        Returns
-        -------
-        io.BytesIO
-
-        Raises
-        ------
-        flowserv_fsspec.errors.UnknownFileError
-        """
-        with translate_errors(self.key, self.volume):
-            self.fs.invalidate_cache(self.path)
-            return io.BytesIO(self.fs.cat_file(self.path))
-
-    def stream(self) -> IO[bytes]:
-        """Open the file for streamed reading: a small read of a big file
-        fetches at most READ_BLOCK_SIZE bytes.
-
-        Returns
-        -------
-        typing.IO
-
-        Raises
-        ------
-        flowserv_fsspec.errors.UnknownFileError
-        """
-        with translate_errors(self.key, self.volume):
-            self.fs.invalidate_cache(self.path)
-            handle: IO[bytes] = self.fs.open(self.path, 'rb', block_size=READ_BLOCK_SIZE)
-        return handle
-
-    def size(self) -> int:
-        """Get size of the file in the number of bytes.
-
-        Returns
-        -------
-        int
-        """
-        if self._size is None:
-            with translate_errors(self.key, self.volume):
-                self.fs.invalidate_cache(self.path)
-                self._size = int(self.fs.size(self.path))
-        return self._size
-
-    def __repr__(self) -> str:
-        return f'<FsspecFile {self.key!r} in {self.volume}>'
+from flowserv_fsspec.urls import filesystem_for_url
+from flowserv_fsspec.writes import FolderWrites, Writes
 
 
 class FsspecVolume(StorageVolume):
@@ -203,9 +45,8 @@ class FsspecVolume(StorageVolume):
     sees what other clients wrote or deleted.
     """
 
-    has_directories: bool = True
-    """Whether the filesystem has real directories (object stores do not:
-    ``mkdir`` is a no-op there and never creates a bucket)."""
+    writes_class: Type[Writes] = FolderWrites
+    """How files are written (see :mod:`flowserv_fsspec.writes`)."""
 
     def __init__(
         self, fs: AbstractFileSystem, root: str = '', identifier: Optional[str] = None
@@ -225,6 +66,7 @@ class FsspecVolume(StorageVolume):
         super().__init__(identifier=identifier)
         self.fs = fs
         self.root: str = fs._strip_protocol(root)
+        self.writes = self.writes_class(fs)
 
     # -- Paths ----------------------------------------------------------------
 
@@ -245,64 +87,45 @@ class FsspecVolume(StorageVolume):
         # adlfs answers a list of names, without details, for a single file.
         return found if isinstance(found, dict) else {name: {} for name in found}
 
+    def path(self, key: str) -> str:
+        """Get the path of a key in the volume's filesystem.
+
+        Parameters
+        ----------
+        key: string
+            Key of a file or folder.
+
+        Returns
+        -------
+        string
+
+        Raises
+        ------
+        flowserv_fsspec.errors.InvalidKeyError
+        """
+        return self._resolve(key)[1]
+
     def _handle(self, path: str, key: str, size: Optional[int]) -> FsspecFile:
         """Build the handle for a file (hook for backends with their own handle)."""
         return FsspecFile(self.fs, path, key, self.describe(), size=size)
 
-    def copy_within(
-        self, files: List[FsspecFile], paths: List[str]
-    ) -> List[Optional[BaseException]]:
-        """Copy files of this volume's filesystem to paths of it, server-side
-        (hook for backends with a cheaper copy). Object stores copy whole
-        objects, concurrently on async filesystems; filesystems with folders
-        copy to a temporary name and rename, like ``store()``.
+    def receive(self, pairs: List[Pair], progress: Progress, source: StorageVolume) -> None:
+        """Write planned files: server-side from a volume on the same
+        filesystem, in concurrent batches from other fsspec filesystems,
+        streamed otherwise (see :mod:`flowserv_fsspec.transfer`).
 
         Parameters
         ----------
-        files: list of flowserv_fsspec.volume.FsspecFile
-            Source files on ``self.fs``, with their sizes.
-        paths: list of string
-            Destination paths on ``self.fs``, already validated.
-
-        Returns
-        -------
-        list of Exception or None
-            Each file's error, None where it was copied (see :func:`run_each`).
+        pairs: list of (string, flowserv_fsspec.handles.IOHandle, string)
+            Source key, handle and validated destination key of each file.
+        progress: flowserv_fsspec.plan.Progress
+            Record of the keys written.
+        source: flowserv_fsspec.base.StorageVolume
+            Volume that the handles belong to.
         """
-        if self.has_directories:
-            return run_each(self, [('_copy_file', (f.path, p)) for f, p in zip(files, paths)])
-        return run_each(self.fs, [('cp_file', (f.path, p)) for f, p in zip(files, paths)])
-
-    def _copy_file(self, source: str, path: str) -> None:
-        """Copy one file server-side to a temporary name, then rename it into place."""
-        key = path_to_key(self.root, path) or path
-        self._check_writable(key, path)
-        self._clear_folder_at(key, path)
-        self._write_and_rename(path, lambda temp: self.fs.cp_file(source, temp))
-
-    def put_many(self, keys: List[str], contents: List[bytes]) -> List[Optional[BaseException]]:
-        """Write small files given in memory: concurrently on object stores
-        (each object is written whole or not at all), through ``store()`` on
-        filesystems with folders (temporary name and rename).
-
-        Parameters
-        ----------
-        keys: list of string
-            Destination keys.
-        contents: list of bytes
-            Content of each file.
-
-        Returns
-        -------
-        list of Exception or None
-            Each file's error, None where it was written (see :func:`run_each`).
-        """
-        if self.has_directories:
-            return run_each(self, [
-                ('store', (IOBuffer(io.BytesIO(data)), key)) for key, data in zip(keys, contents)
-            ])
-        paths = [self._resolve(key)[1] for key in keys]
-        return run_each(self.fs, [('pipe_file', item) for item in zip(paths, contents)])
+        self.writes.check_plan(pairs, self.describe())
+        same_fs = isinstance(source, FsspecVolume) and source.fs == self.fs
+        transfer.receive(self, pairs, progress, same_fs)
 
     @property
     def url(self) -> str:
@@ -406,21 +229,7 @@ class FsspecVolume(StorageVolume):
         ------
         flowserv_fsspec.errors.InvalidConfigurationError
         """
-        protocol = fsspec.core.split_protocol(url)[0] or 'file'
-        clean, username, password = split_credentials(url)
-        try:
-            fs_class = fsspec.get_filesystem_class(protocol)
-            if username or password:
-                # ftp and the like read them from the URL (http does not).
-                storage_options = {**fs_class._get_kwargs_from_urls(url), **storage_options}
-            if protocol in ('http', 'https'):
-                storage_options = http_options(storage_options, username, password)
-            fs = fs_class(**storage_options)
-        except Exception as ex:
-            # The message names the URL without its password.
-            raise InvalidConfigurationError(
-                'volume URL', clean, f'{type(ex).__name__}: {ex}'.replace(url, clean)
-            ) from None
+        fs, clean = filesystem_for_url(url, storage_options)
         return cls(fs, root=clean, identifier=identifier)
 
     def find_leftovers(self, older_than: float) -> List[Leftover]:
@@ -439,7 +248,7 @@ class FsspecVolume(StorageVolume):
         now, found = time.time(), list()
         for path in self._find(self.root, ''):
             path = self.fs._strip_protocol(path)
-            if not is_temp_path(path):
+            if not self.writes.is_temporary(path):
                 continue
             key = path_to_key(self.root, path) or path
             with translate_errors(key, self.describe()):
@@ -470,7 +279,7 @@ class FsspecVolume(StorageVolume):
 
     def _folder_volume(self, key: str, path: str, identifier: Optional[str]) -> FsspecVolume:
         """Build the volume for a validated sub-folder (hook for backends)."""
-        return FsspecVolume(self.fs, root=path, identifier=identifier)
+        return type(self)(self.fs, root=path, identifier=identifier)
 
     def key_type(self, key: Optional[str] = None) -> Optional[str]:
         """Tell what a key names: ``'file'``, ``'folder'`` or None (nothing),
@@ -548,8 +357,7 @@ class FsspecVolume(StorageVolume):
         """Create the directory with the given (relative) path and all of its
         parent directories.
 
-        Does not raise an error if the directory exists. Object stores have no
-        directories: there it does nothing (and never creates a bucket).
+        Does not raise an error if the directory exists.
 
         Parameters
         ----------
@@ -557,29 +365,8 @@ class FsspecVolume(StorageVolume):
             Relative path to a directory in the storage volume.
         """
         key, dirpath = self._resolve(path)
-        if self.has_directories:
-            with translate_errors(key, self.describe(), missing=VolumeNotFoundError):
-                self.fs.makedirs(dirpath, exist_ok=True)
-
-    def query(self, filter: str) -> List[str]:
-        """Get the keys of the files whose key starts with the given prefix.
-
-        Lists only the folder that holds the prefix's last segment.
-
-        Parameters
-        ----------
-        filter: str
-            Prefix of file keys, relative to the volume root.
-
-        Returns
-        -------
-        list of string
-        """
-        prefix = normalize_key(filter, allow_empty=True)
-        if prefix and filter.endswith('/'):
-            prefix += '/'
-        folder = prefix.rpartition('/')[0]
-        return [key for key, _ in self.walk(folder) if key.startswith(prefix)]
+        with translate_errors(key, self.describe(), missing=VolumeNotFoundError):
+            self.writes.makedirs(dirpath)
 
     def store(self, file: IOHandle, dst: str) -> None:
         """Store a given file object at the destination path of this volume
@@ -593,74 +380,8 @@ class FsspecVolume(StorageVolume):
             Destination path for the stored object.
         """
         key, path = self._resolve(dst)
-        self._check_writable(key, path)
         with translate_errors(key, self.describe(), missing=VolumeNotFoundError):
-            if self.has_directories:
-                self._clear_folder_at(key, path)
-                self.fs.makedirs(self.fs._parent(path), exist_ok=True)
-                self._write_and_rename(path, lambda temp: self._write_file(file, temp))
-            else:
-                self._write_object(file, path)
-
-    def _check_writable(self, key: str, path: str) -> None:
-        """Refuse, before any write, a key that the backend would store under
-        another name (hook for backends with such names).
-        """
-
-    def _clear_folder_at(self, key: str, path: str) -> None:
-        """Remove an empty folder where a file is to be stored (a rename would
-        move the file into it); a folder that holds files is an error.
-        """
-        if self.fs.isdir(path):
-            if self.fs.find(path):
-                raise InvalidKeyError(key, 'names a folder that holds files, not a file')
-            self.fs.rm(path, recursive=True)
-
-    def _write_and_rename(self, path: str, write: Callable[[str], Any]) -> None:
-        """Write with ``write(temp)`` to a temporary name beside the target,
-        then rename it into place: a failed write leaves the previous file (or
-        none), never a part.
-        """
-        temp = temp_path(path)
-        try:
-            write(temp)
-            self._rename(temp, path)
-        except BaseException:
-            if self.fs.exists(temp):
-                self.fs.rm_file(temp)
-            raise
-
-    def _write_file(self, file: IOHandle, path: str) -> None:
-        """Stream a file's bytes into a new file at a path."""
-        with read_stream(file) as src, self.fs.open(path, 'wb') as out:
-            shutil.copyfileobj(src, out, COPY_CHUNK)
-
-    def _write_object(self, file: IOHandle, path: str) -> None:
-        """Upload an object in parts; a failed upload is discarded (a started
-        multipart upload is aborted), so no partial object appears.
-        """
-        out = self.fs.open(path, 'wb', block_size=WRITE_BLOCK_SIZE)
-        try:
-            with read_stream(file) as src:
-                shutil.copyfileobj(src, out, COPY_CHUNK)
-        except BaseException:
-            self._abandon(out)
-            raise
-        out.close()
-
-    def _rename(self, temp: str, path: str) -> None:
-        """Move a finished temporary file over the target (hook for backends
-        whose ``mv`` does not replace an existing file).
-        """
-        self.fs.mv(temp, path)
-
-    def _abandon(self, out: Any) -> None:
-        """Throw away a failed upload (s3fs aborts its multipart upload) and
-        mark it closed, so that nothing is flushed now or when it is collected
-        (hook for backends that discard differently).
-        """
-        out.discard()
-        out.closed = True
+            self.writes.put(file, key, path)
 
     def to_dict(self) -> Dict[str, Any]:
         """Get dictionary serialization for the storage volume.
@@ -696,7 +417,7 @@ class FsspecVolume(StorageVolume):
         result = list()
         for name, info in self._find(path, key).items():
             name = self.fs._strip_protocol(name)
-            if self.has_directories and is_temp_path(name):
+            if self.writes.is_temporary(name):
                 continue
             filekey = key if name == path and key else path_to_key(self.root, name)
             if filekey is None or (filekey != key and key and not filekey.startswith(key + '/')):

@@ -25,6 +25,7 @@ from flowserv_fsspec import (
     WebdavVolume,
 )
 from flowserv_fsspec.testing.moto_server import MotoS3Server
+from flowserv_fsspec.writes import FolderWrites
 
 
 # Hypothesis: a small budget by default (CI); --hypothesis-profile=long for deeper runs.
@@ -114,7 +115,7 @@ def outside(volume: FsspecVolume) -> Callable:
 
     def write(rel: str, data: bytes) -> None:
         path = f'{parent}/{rel}'
-        if volume.has_directories:
+        if isinstance(volume.writes, FolderWrites):
             fs.makedirs(fs._parent(path), exist_ok=True)
         fs.pipe_file(path, data)
 

@@ -29,6 +29,7 @@ from flowserv_fsspec import (
     copy_files,
     from_url,
 )
+from flowserv_fsspec.base import copy_planned, plan
 from flowserv_fsspec.cleanup import cleanup
 from flowserv_fsspec.errors import (
     InvalidConfigurationError,
@@ -39,7 +40,7 @@ from flowserv_fsspec.errors import (
 from flowserv_fsspec.keys import temp_path
 from flowserv_fsspec.sync import sync_files
 from flowserv_fsspec.testing import files_of, put
-from flowserv_fsspec.transfer import BULK_FILE_LIMIT, copy_planned, plan
+from flowserv_fsspec.transfer import BULK_FILE_LIMIT
 
 
 # -- 1, 6: sync ------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Volumes below a prefix of a bucket (or container) of an object store.
 
 What S3, Google Cloud Storage and Azure Blob volumes share: a root made of
-bucket + prefix, no directories (``mkdir`` never creates a bucket), a bucket
+bucket + prefix, objects written whole (:class:`flowserv_fsspec.writes.ObjectWrites`:
+no directories, ``mkdir`` never creates a bucket), a bucket
 that must exist (listing an empty root checks it), ``erase()`` that empties
 but keeps a bucket, and the flowserv document ``{bucket, prefix}``. Each
 backend module only names its filesystem, document type and signature.
@@ -9,7 +10,7 @@ backend module only names its filesystem, document type and signature.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Type
 
 import fsspec
 from fsspec import AbstractFileSystem
@@ -20,12 +21,13 @@ from flowserv_fsspec.errors import InvalidConfigurationError, VolumeError, Volum
 from flowserv_fsspec.keys import is_within, join_key, normalize_key
 from flowserv_fsspec.translate import translate_errors
 from flowserv_fsspec.volume import FsspecVolume
+from flowserv_fsspec.writes import ObjectWrites, Writes
 
 
 class BucketVolume(FsspecVolume):
     """Storage volume for the objects below a prefix of a bucket."""
 
-    has_directories = False
+    writes_class: Type[Writes] = ObjectWrites
     doc_type: str = ''
     """Type of the flowserv document."""
     bucket_arg: str = 'bucket'

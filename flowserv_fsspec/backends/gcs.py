@@ -17,6 +17,7 @@ from fsspec import AbstractFileSystem
 from flowserv_fsspec.backends import import_backend, timeout_option
 from flowserv_fsspec.backends.bucket import BucketVolume
 from flowserv_fsspec.documents import make_doc
+from flowserv_fsspec.writes import ObjectWrites
 
 
 GC_STORE = 'gc'
@@ -44,11 +45,23 @@ def GCBucket(
     return make_doc(GC_STORE, identifier, bucket=bucket, prefix=prefix)
 
 
+class GCSWrites(ObjectWrites):
+    """Object writes whose failed uploads are left to expire."""
+
+    def abandon(self, out: Any) -> None:
+        """Mark a failed upload closed: a resumable upload that is never
+        finalized creates no object (GCS expires the session); gcsfs's discard
+        sends a DELETE that emulators reject after retrying for half a minute.
+        """
+        out.closed = True
+
+
 class GCVolume(BucketVolume):
     """Implementation of the storage volume class for Google Cloud Storage buckets."""
 
     doc_type = GC_STORE
     kind = 'Google Cloud Storage bucket'
+    writes_class = GCSWrites
 
     def __init__(
         self, bucket_name: str, prefix: Optional[str] = None, identifier: Optional[str] = None,
@@ -84,9 +97,3 @@ class GCVolume(BucketVolume):
         if os.environ.get('STORAGE_EMULATOR_HOST'):
             options.setdefault('token', 'anon')
         return core.GCSFileSystem(use_listings_cache=False, **options)
-
-    def _abandon(self, out: Any) -> None:
-        # A resumable upload that is never finalized creates no object (GCS
-        # expires the session); gcsfs's discard sends a DELETE that emulators
-        # reject after retrying for half a minute.
-        out.closed = True

@@ -13,10 +13,32 @@ Server-side copies are one assignment too (``cp_file``).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
-from flowserv_fsspec.base import IOHandle, read_stream
+from flowserv_fsspec.handles import IOHandle, read_stream
 from flowserv_fsspec.volume import FsspecVolume
+from flowserv_fsspec.writes import FolderWrites
+
+
+class MemoryWrites(FolderWrites):
+    """Folder writes of one assignment each."""
+
+    def clear_folder_at(self, key: str, path: str) -> None:
+        """Look for a folder among those that were made, not by a scan."""
+        if path in self.fs.pseudo_dirs:
+            super().clear_folder_at(key, path)
+
+    def write_and_rename(self, path: str, write: Callable[[str], Any]) -> None:
+        """Write in place: every write below is one assignment, so no
+        temporary name is needed.
+        """
+        write(path)
+
+    def write_file(self, file: IOHandle, path: str) -> None:
+        """Assign the file's complete bytes."""
+        with read_stream(file) as src:
+            data = src.read()
+        self.fs.pipe_file(path, data)
 
 
 class MemoryVolume(FsspecVolume):
@@ -24,18 +46,4 @@ class MemoryVolume(FsspecVolume):
     the same however many files the filesystem holds.
     """
 
-    def _clear_folder_at(self, key: str, path: str) -> None:
-        if path in self.fs.pseudo_dirs:
-            super()._clear_folder_at(key, path)
-
-    def _write_and_rename(self, path: str, write: Callable[[str], Any]) -> None:
-        # Every write below is one assignment: no temporary name is needed.
-        write(path)
-
-    def _write_file(self, file: IOHandle, path: str) -> None:
-        with read_stream(file) as src:
-            data = src.read()
-        self.fs.pipe_file(path, data)
-
-    def _folder_volume(self, key: str, path: str, identifier: Optional[str]) -> MemoryVolume:
-        return MemoryVolume(self.fs, root=path, identifier=identifier)
+    writes_class = MemoryWrites

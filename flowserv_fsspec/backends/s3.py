@@ -17,10 +17,12 @@ from fsspec import AbstractFileSystem
 from flowserv_fsspec.backends import import_backend, timeout_option
 from flowserv_fsspec.backends.bucket import BucketVolume
 from flowserv_fsspec.cleanup import Leftover
+from flowserv_fsspec.concurrency import run_each
 from flowserv_fsspec.documents import make_doc
 from flowserv_fsspec.errors import InvalidConfigurationError, VolumeNotFoundError
+from flowserv_fsspec.files import FsspecFile
 from flowserv_fsspec.translate import translate_errors
-from flowserv_fsspec.volume import FsspecFile, run_each
+from flowserv_fsspec.writes import ObjectWrites, Outcomes
 
 
 S3_STORE = 's3'
@@ -107,11 +109,28 @@ def bucket_volume(bucket: Any) -> S3Volume:
     return S3Volume(bucket.name, storage_options=options)
 
 
+class S3Writes(ObjectWrites):
+    """Object writes with S3's cheapest server-side copy."""
+
+    def copy_many(self, files: List[FsspecFile], keys: List[str], paths: List[str]) -> Outcomes:
+        """Copy objects with one CopyObject request each, sent concurrently.
+
+        s3fs's ``cp_file`` first asks every object's size (a HEAD each); the
+        sizes are known from the listing. Objects over 5 GiB, which need a
+        multipart copy, go through ``cp_file``.
+        """
+        return run_each(self.fs, [
+            ('copy_basic' if f.size() <= S3_COPY_LIMIT else 'cp_file', (f.path, p))
+            for f, p in zip(files, paths)
+        ])
+
+
 class S3Volume(BucketVolume):
     """Implementation of the bucket interface for AWS S3 buckets."""
 
     doc_type = S3_STORE
     kind = 'AWS S3 storage bucket'
+    writes_class = S3Writes
 
     def __init__(
         self, bucket_id: str, prefix: Optional[str] = None, identifier: Optional[str] = None,
@@ -170,20 +189,6 @@ class S3Volume(BucketVolume):
         fs = s3fs.S3FileSystem(use_listings_cache=False, **options)
         fs.retries = retries or 1
         return fs
-
-    def copy_within(
-        self, files: List[FsspecFile], paths: List[str]
-    ) -> List[Optional[BaseException]]:
-        """Copy objects with one CopyObject request each, sent concurrently.
-
-        s3fs's ``cp_file`` first asks every object's size (a HEAD each); the
-        sizes are known from the listing. Objects over 5 GiB, which need a
-        multipart copy, go through ``cp_file``.
-        """
-        return run_each(self.fs, [
-            ('copy_basic' if f.size() <= S3_COPY_LIMIT else 'cp_file', (f.path, p))
-            for f, p in zip(files, paths)
-        ])
 
     def find_leftovers(self, older_than: float) -> List[Leftover]:
         """Find the multipart uploads below the prefix that were started more

@@ -20,6 +20,7 @@ from flowserv_fsspec.errors import InvalidConfigurationError, InvalidKeyError
 from flowserv_fsspec.keys import join_key, normalize_key
 from flowserv_fsspec.urls import split_credentials
 from flowserv_fsspec.volume import FsspecVolume
+from flowserv_fsspec.writes import FolderWrites
 
 
 WEBDAV_STORE = 'webdav'
@@ -79,8 +80,32 @@ def _literal_class(webdav: ModuleType) -> Any:
     return LiteralWebdavFileSystem
 
 
+class WebdavWrites(FolderWrites):
+    """Folder writes with the names and the rename that WebDAV servers need."""
+
+    def check(self, key: str, path: str) -> None:
+        """Refuse names that a MOVE would misplace: servers such as WsgiDAV
+        decode the Destination header before parsing it as a URL, so ';' in
+        the last segment and '?' anywhere cut the name short (``a;b`` would
+        overwrite ``a``). Such files can still be read, listed and deleted.
+        """
+        if '?' in key or ';' in key.rpartition('/')[2]:
+            raise InvalidKeyError(
+                key, "WebDAV servers cut MOVE destinations at ';' and '?': "
+                'writing it could overwrite another file'
+            )
+
+    def rename(self, temp: str, path: str) -> None:
+        """Replace the target with one MOVE (webdav4's ``mv`` copies without
+        overwriting).
+        """
+        self.fs.client.move(temp, path, overwrite=True)
+
+
 class WebdavVolume(FsspecVolume):
     """Storage volume for the files below a folder of a WebDAV server."""
+
+    writes_class = WebdavWrites
 
     def __init__(
         self, base_url: str, basedir: Optional[str] = None, identifier: Optional[str] = None,
@@ -179,22 +204,6 @@ class WebdavVolume(FsspecVolume):
 
     def _folder_volume(self, key: str, path: str, identifier: Optional[str]) -> WebdavVolume:
         return WebdavVolume(self.base_url, join_key(self.basedir, key), identifier, fs=self.fs)
-
-    def _check_writable(self, key: str, path: str) -> None:
-        """Refuse names that a MOVE would misplace: servers such as WsgiDAV
-        decode the Destination header before parsing it as a URL, so ';' in
-        the last segment and '?' anywhere cut the name short (``a;b`` would
-        overwrite ``a``). Such files can still be read, listed and deleted.
-        """
-        if '?' in key or ';' in key.rpartition('/')[2]:
-            raise InvalidKeyError(
-                key, "WebDAV servers cut MOVE destinations at ';' and '?': "
-                'writing it could overwrite another file'
-            )
-
-    def _rename(self, temp: str, path: str) -> None:
-        # webdav4's mv copies without overwriting; one MOVE replaces the target.
-        self.fs.client.move(temp, path, overwrite=True)
 
     def to_dict(self) -> Dict[str, Any]:
         """Get dictionary serialization for the storage volume.

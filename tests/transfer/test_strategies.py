@@ -133,10 +133,19 @@ def test_bad_destination_key_copies_nothing(make_volume):
     assert files_of(target) == {}
 
 
-def test_same_volume_class_on_other_filesystem_is_not_server_side(make_volume):
+def test_same_volume_class_on_other_filesystem_is_not_server_side(make_volume, monkeypatch):
     one, two = make_volume('memory'), make_volume('local')
-    assert not transfer_module.same_filesystem(one, two)
-    assert transfer_module.same_filesystem(one, FsspecVolume(one.fs, '/elsewhere'))
+    fill(one, {'a.txt': b'1'})
+    server_side = list()
+    real = transfer_module.copy_server_side
+    monkeypatch.setattr(transfer_module, 'copy_server_side', lambda pairs, target, progress: (
+        server_side.append(target), real(pairs, target, progress)
+    ))
+    copy_files('a.txt', one, None, two)
+    assert server_side == [] and files_of(two) == {'a.txt': b'1'}
+    elsewhere = FsspecVolume(one.fs, one.root + '-elsewhere')
+    copy_files('a.txt', one, None, elsewhere)
+    assert server_side == [elsewhere] and files_of(elsewhere) == {'a.txt': b'1'}
 
 
 @pytest.mark.parametrize('backend', ['local'])

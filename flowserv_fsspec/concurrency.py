@@ -1,0 +1,46 @@
+"""Many calls of one filesystem: concurrent on async filesystems (s3fs, gcsfs,
+adlfs, HTTP), one after the other elsewhere, with each call's outcome.
+"""
+
+from typing import Any, List, Optional, Tuple
+
+from fsspec.asyn import _run_coros_in_chunks, sync
+
+
+def run_each(
+    target: Any, calls: List[Tuple[str, Tuple[Any, ...]]]
+) -> List[Optional[BaseException]]:
+    """Call one method of a filesystem (or volume) per item; give each item's
+    error, or None where the call succeeded.
+
+    Async filesystems run the calls concurrently, ``batch_size`` at a time
+    (their ``_name`` coroutines), and every call is tried. Otherwise the calls
+    run in turn up to the first failure, whose error then stands for the calls
+    that were not tried.
+
+    Parameters
+    ----------
+    target: fsspec.AbstractFileSystem or flowserv_fsspec.base.StorageVolume
+        Object whose methods are called.
+    calls: list of (string, tuple)
+        Method name and arguments of each call.
+
+    Returns
+    -------
+    list of Exception or None
+    """
+    if getattr(target, 'async_impl', False):
+        coros = [getattr(target, f'_{name}')(*args) for name, args in calls]
+        results = sync(
+            target.loop, _run_coros_in_chunks, coros, batch_size=target.batch_size,
+            nofiles=True, return_exceptions=True
+        )
+        return [res if isinstance(res, BaseException) else None for res in results]
+    outcomes: List[Optional[BaseException]] = list()
+    for name, args in calls:
+        try:
+            getattr(target, name)(*args)
+        except Exception as ex:
+            return outcomes + [ex] * (len(calls) - len(outcomes))
+        outcomes.append(None)
+    return outcomes

@@ -1,0 +1,137 @@
+"""File handles of the storage-volume contract: ``IOHandle`` (what ``load``
+and ``walk`` give and ``store`` takes), ``IOBuffer`` (bytes in memory),
+:func:`read_stream` (streamed reading of any handle, flowserv's included)
+and :func:`copy_into` (a handle's bytes into an open file).
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+from abc import ABCMeta, abstractmethod
+from typing import IO, Any
+
+
+COPY_CHUNK = 1024 * 1024
+"""Bytes moved per read/write when a file is streamed somewhere."""
+
+
+class IOHandle(metaclass=ABCMeta):
+    """Handle for a file of a storage volume (or any other byte source).
+
+    A handle does not hold the file's contents: ``open()`` gives the whole
+    file as an ``io.BytesIO`` (flowserv's contract, which flowserv's own code
+    relies on), ``stream()`` a streamed binary file that reads ahead a bounded
+    block, and ``size()`` the number of bytes.
+    """
+
+    @abstractmethod
+    def open(self) -> io.BytesIO:
+        """Get the file's contents as a BytesIO, positioned at the start.
+
+        The whole file is read: use ``stream()`` for large files.
+
+        Returns
+        -------
+        io.BytesIO
+
+        Raises
+        ------
+        flowserv_fsspec.errors.UnknownFileError
+            If the file no longer exists.
+        """
+        raise NotImplementedError()  # pragma: no cover
+
+    def stream(self) -> IO[bytes]:
+        """Get a readable binary file object, positioned at the start, that
+        reads the file in bounded blocks as it is consumed.
+
+        Handles whose bytes are already in memory give ``open()``.
+
+        Returns
+        -------
+        typing.IO
+
+        Raises
+        ------
+        flowserv_fsspec.errors.UnknownFileError
+            If the file no longer exists.
+        """
+        return self.open()
+
+    @abstractmethod
+    def size(self) -> int:
+        """Get size of the file in the number of bytes.
+
+        Returns
+        -------
+        int
+        """
+        raise NotImplementedError()  # pragma: no cover
+
+
+class IOBuffer(IOHandle):
+    """Implementation of the file object interface for bytes IO buffers."""
+
+    def __init__(self, buf: io.BytesIO):
+        """Initialize the IO buffer.
+
+        Parameters
+        ----------
+        buf: io.BytesIO
+            IO buffer containing the file contents.
+        """
+        self.buf = buf
+
+    def open(self) -> io.BytesIO:
+        """Get a BytesIO of the buffer's contents, positioned at the start.
+
+        Each call gives a new BytesIO over the same bytes (no copy while
+        neither is written to), so closing it, as ``store()`` does, leaves the
+        buffer usable: the handle can be stored again.
+
+        Returns
+        -------
+        io.BytesIO
+        """
+        return io.BytesIO(self.buf.getvalue())
+
+    def size(self) -> int:
+        """Get size of the file in the number of bytes.
+
+        Returns
+        -------
+        int
+        """
+        return int(self.buf.getbuffer().nbytes)
+
+
+def read_stream(file: Any) -> IO[bytes]:
+    """Open any handle for streamed reading: ``stream()`` of this library's
+    handles, ``open()`` of other libraries' (flowserv's).
+
+    Parameters
+    ----------
+    file: flowserv_fsspec.base.IOHandle or flowserv.volume.base.IOHandle
+        A file handle.
+
+    Returns
+    -------
+    typing.IO
+    """
+    return file.stream() if isinstance(file, IOHandle) else file.open()
+
+
+def copy_into(file: Any, out: IO[bytes]) -> None:
+    """Stream a handle's bytes into a writable binary file, COPY_CHUNK bytes
+    at a time.
+
+    Parameters
+    ----------
+    file: flowserv_fsspec.handles.IOHandle or flowserv.volume.base.IOHandle
+        A file handle.
+    out: typing.IO
+        Open binary file to write to.
+    """
+    with read_stream(file) as src:
+        shutil.copyfileobj(src, out, COPY_CHUNK)

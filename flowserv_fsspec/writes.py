@@ -1,0 +1,200 @@
+"""How a volume writes files so that a failed write loses nothing.
+
+A volume writes through one ``Writes`` object, chosen by its class:
+
+- :class:`FolderWrites`, for filesystems with folders (local disk, SFTP,
+  WebDAV, memory): write to a temporary name beside the target, then rename
+  it into place; a key that is a file cannot also be a folder.
+- :class:`ObjectWrites`, for object stores: an object appears whole or not
+  at all, so it is uploaded directly (in parts when large; a failed upload
+  is discarded); there are no folders to create and a key can name an
+  object and a prefix at once.
+
+Backends with their own rules subclass one of them (WebDAV's rename and
+names, GCS's discard, S3's server-side copy, the memory filesystem's
+one-assignment writes). Paths are already validated; errors are typed by
+the caller.
+"""
+
+import io
+from typing import Any, Callable, List, Optional
+
+from fsspec import AbstractFileSystem
+
+from flowserv_fsspec.concurrency import run_each
+from flowserv_fsspec.errors import InvalidKeyError
+from flowserv_fsspec.files import FsspecFile
+from flowserv_fsspec.handles import IOBuffer, IOHandle, copy_into
+from flowserv_fsspec.keys import is_temp_path, temp_path
+from flowserv_fsspec.plan import Pair, refuse_file_folder_clashes
+
+
+WRITE_BLOCK_SIZE = 8 * 1024 * 1024
+"""Part size of streamed uploads to object stores: a file larger than this is
+uploaded in parts (S3 multipart), so ``store()`` holds about one part in
+memory (s3fs would otherwise buffer 50 MiB)."""
+
+Outcomes = List[Optional[BaseException]]
+"""Each item's error, None where it succeeded (see
+:func:`flowserv_fsspec.concurrency.run_each`)."""
+
+
+class Writes:
+    """The write policy of a volume's filesystem (see the module)."""
+
+    def __init__(self, fs: AbstractFileSystem):
+        """Initialize with the filesystem written to.
+
+        Parameters
+        ----------
+        fs: fsspec.AbstractFileSystem
+            The volume's filesystem.
+        """
+        self.fs = fs
+
+    def check(self, key: str, path: str) -> None:
+        """Refuse, before any write, a key that the backend would store under
+        another name (backends with such names override it).
+
+        Raises
+        ------
+        flowserv_fsspec.errors.InvalidKeyError
+        """
+
+    def check_plan(self, pairs: List[Pair], volume: str) -> None:
+        """Refuse, before any write, a copy that the storage cannot hold.
+
+        Raises
+        ------
+        flowserv_fsspec.errors.UnsafeOperationError
+        """
+
+    def is_temporary(self, path: str) -> bool:
+        """Whether a listed path is the temporary file of a write."""
+        return False
+
+    def makedirs(self, path: str) -> None:
+        """Create a folder and its parents (where the storage has folders)."""
+
+    def put(self, file: IOHandle, key: str, path: str) -> None:
+        """Write one file, streamed; a failed write leaves no part behind."""
+        raise NotImplementedError()  # pragma: no cover
+
+    def put_many(self, keys: List[str], paths: List[str], contents: List[bytes]) -> Outcomes:
+        """Write small files given in memory, one outcome each."""
+        return run_each(self, [
+            ('put', (IOBuffer(io.BytesIO(data)), key, path))
+            for key, path, data in zip(keys, paths, contents)
+        ])
+
+    def copy_many(self, files: List[FsspecFile], keys: List[str], paths: List[str]) -> Outcomes:
+        """Copy files of the filesystem to paths of it, server-side, one
+        outcome each.
+        """
+        raise NotImplementedError()  # pragma: no cover
+
+
+class FolderWrites(Writes):
+    """Temporary name, then rename: the target is replaced whole or not at all."""
+
+    def check_plan(self, pairs: List[Pair], volume: str) -> None:
+        """Refuse a copy that makes one key a file and the folder of another."""
+        refuse_file_folder_clashes(pairs, volume)
+
+    def is_temporary(self, path: str) -> bool:
+        """Whether a listed path is the temporary file of a write."""
+        return is_temp_path(path)
+
+    def makedirs(self, path: str) -> None:
+        """Create a folder and its parents; an existing one is fine."""
+        self.fs.makedirs(path, exist_ok=True)
+
+    def put(self, file: IOHandle, key: str, path: str) -> None:
+        """Stream a file to a temporary name beside the target and rename it
+        into place, replacing an empty folder of that name.
+        """
+        self.check(key, path)
+        self.clear_folder_at(key, path)
+        self.makedirs(self.fs._parent(path))
+        self.write_and_rename(path, lambda temp: self.write_file(file, temp))
+
+    def copy_many(self, files: List[FsspecFile], keys: List[str], paths: List[str]) -> Outcomes:
+        """Copy each file to a temporary name, then rename it (like ``put``)."""
+        for parent in sorted({self.fs._parent(path) for path in paths}):
+            self.makedirs(parent)
+        return run_each(self, [
+            ('copy', (file.path, key, path)) for file, key, path in zip(files, keys, paths)
+        ])
+
+    def copy(self, source: str, key: str, path: str) -> None:
+        """Copy one file server-side to a temporary name, then rename it into place."""
+        self.check(key, path)
+        self.clear_folder_at(key, path)
+        self.write_and_rename(path, lambda temp: self.fs.cp_file(source, temp))
+
+    def clear_folder_at(self, key: str, path: str) -> None:
+        """Remove an empty folder where a file is to be stored (a rename would
+        move the file into it); a folder that holds files is an error.
+        """
+        if self.fs.isdir(path):
+            if self.fs.find(path):
+                raise InvalidKeyError(key, 'names a folder that holds files, not a file')
+            self.fs.rm(path, recursive=True)
+
+    def write_and_rename(self, path: str, write: Callable[[str], Any]) -> None:
+        """Write with ``write(temp)`` to a temporary name beside the target,
+        then rename it into place: a failed write leaves the previous file (or
+        none), never a part.
+        """
+        temp = temp_path(path)
+        try:
+            write(temp)
+            self.rename(temp, path)
+        except BaseException:
+            if self.fs.exists(temp):
+                self.fs.rm_file(temp)
+            raise
+
+    def write_file(self, file: IOHandle, path: str) -> None:
+        """Stream a file's bytes into a new file at a path."""
+        with self.fs.open(path, 'wb') as out:
+            copy_into(file, out)
+
+    def rename(self, temp: str, path: str) -> None:
+        """Move a finished temporary file over the target (backends whose
+        ``mv`` does not replace an existing file override it).
+        """
+        self.fs.mv(temp, path)
+
+
+class ObjectWrites(Writes):
+    """Objects written whole: uploads in parts, discarded when they fail."""
+
+    def put(self, file: IOHandle, key: str, path: str) -> None:
+        """Upload an object in parts; a failed upload is discarded (a started
+        multipart upload is aborted), so no partial object appears.
+        """
+        self.check(key, path)
+        out = self.fs.open(path, 'wb', block_size=WRITE_BLOCK_SIZE)
+        try:
+            copy_into(file, out)
+        except BaseException:
+            self.abandon(out)
+            raise
+        out.close()
+
+    def put_many(self, keys: List[str], paths: List[str], contents: List[bytes]) -> Outcomes:
+        """Write small objects concurrently, each whole or not at all."""
+        return run_each(self.fs, [('pipe_file', item) for item in zip(paths, contents)])
+
+    def copy_many(self, files: List[FsspecFile], keys: List[str], paths: List[str]) -> Outcomes:
+        """Copy whole objects, concurrently on async filesystems."""
+        return run_each(self.fs, [('cp_file', (f.path, p)) for f, p in zip(files, paths)])
+
+    def abandon(self, out: Any) -> None:
+        """Throw away a failed upload (s3fs aborts its multipart upload) and
+        mark it closed, so that nothing is flushed now or when it is collected
+        (backends that discard differently override it).
+        """
+        out.discard()
+        out.closed = True
