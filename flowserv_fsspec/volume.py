@@ -42,7 +42,9 @@ class FsspecVolume(StorageVolume):
     Every operation maps its key to a path below the root through
     :mod:`flowserv_fsspec.keys`, so no key reaches outside the volume. Cached
     listings of the filesystem are dropped before each access, so the volume
-    sees what other clients wrote or deleted.
+    sees what other clients wrote or deleted. Writes follow the policy of
+    ``writes_class``. The arguments of the contract's methods are documented
+    in :class:`flowserv_fsspec.base.StorageVolume`.
     """
 
     writes_class: Type[Writes] = FolderWrites
@@ -68,8 +70,6 @@ class FsspecVolume(StorageVolume):
         self.root: str = fs._strip_protocol(root)
         self.writes = self.writes_class(fs)
 
-    # -- Paths ----------------------------------------------------------------
-
     def _resolve(self, key: Optional[str], allow_empty: bool = False) -> Tuple[str, str]:
         """Validate a key, map it to its path and drop cached listings of it.
 
@@ -88,16 +88,8 @@ class FsspecVolume(StorageVolume):
         return found if isinstance(found, dict) else {name: {} for name in found}
 
     def path(self, key: str) -> str:
-        """Get the path of a key in the volume's filesystem.
-
-        Parameters
-        ----------
-        key: string
-            Key of a file or folder.
-
-        Returns
-        -------
-        string
+        """Get the path of a key (validated, relative to the root) in the
+        volume's filesystem.
 
         Raises
         ------
@@ -113,15 +105,6 @@ class FsspecVolume(StorageVolume):
         """Write planned files: server-side from a volume on the same
         filesystem, in concurrent batches from other fsspec filesystems,
         streamed otherwise (see :mod:`flowserv_fsspec.transfer`).
-
-        Parameters
-        ----------
-        pairs: list of (string, flowserv_fsspec.handles.IOHandle, string)
-            Source key, handle and validated destination key of each file.
-        progress: flowserv_fsspec.plan.Progress
-            Record of the keys written.
-        source: flowserv_fsspec.base.StorageVolume
-            Volume that the handles belong to.
         """
         self.writes.check_plan(pairs, self.describe())
         same_fs = isinstance(source, FsspecVolume) and source.fs == self.fs
@@ -133,8 +116,6 @@ class FsspecVolume(StorageVolume):
         url: str = self.fs.unstrip_protocol(self.root)
         return url
 
-    # -- Contract -------------------------------------------------------------
-
     def close(self) -> None:
         """Release nothing: fsspec filesystems hold no per-volume resources."""
 
@@ -143,11 +124,6 @@ class FsspecVolume(StorageVolume):
 
         Siblings that merely share a prefix with the key are kept. A missing
         key is not an error.
-
-        Parameters
-        ----------
-        key: str
-            Path to a file or folder in the storage volume.
         """
         key, path = self._resolve(key)
         self._remove(path, key)
@@ -162,10 +138,6 @@ class FsspecVolume(StorageVolume):
     def describe(self) -> str:
         """Get short descriptive string about the storage volume for display
         purposes.
-
-        Returns
-        -------
-        str
         """
         return f'fsspec volume at {self.url}'
 
@@ -192,17 +164,7 @@ class FsspecVolume(StorageVolume):
 
     @classmethod
     def from_dict(cls, doc: Dict[str, Any]) -> StorageVolume:
-        """Get a volume instance from its dictionary serialization.
-
-        Parameters
-        ----------
-        doc: dict
-            Dictionary serialization as returned by the ``to_dict()`` method.
-
-        Returns
-        -------
-        flowserv_fsspec.volume.FsspecVolume
-        """
+        """Get a volume instance from its dictionary serialization."""
         args = read_args(doc, FSSPEC_STORE, required=('url',))
         return cls.from_url(args['url'], identifier=doc.get('id'))
 
@@ -260,20 +222,7 @@ class FsspecVolume(StorageVolume):
         return found
 
     def get_store_for_folder(self, key: str, identifier: Optional[str] = None) -> StorageVolume:
-        """Get storage volume for a sub-folder of the given volume.
-
-        Parameters
-        ----------
-        key: string
-            Relative path to sub-folder; the returned volume's root is this
-            volume's root joined with the key.
-        identifier: string, default=None
-            Unique volume identifier.
-
-        Returns
-        -------
-        flowserv_fsspec.volume.FsspecVolume
-        """
+        """Get storage volume for a sub-folder of the given volume."""
         key, path = self._resolve(key)
         return self._folder_volume(key, path, identifier)
 
@@ -285,15 +234,6 @@ class FsspecVolume(StorageVolume):
         """Tell what a key names: ``'file'``, ``'folder'`` or None (nothing),
         with one metadata request. An empty folder is a folder; on object
         stores a prefix is a folder when objects lie below it.
-
-        Parameters
-        ----------
-        key: string, default=None
-            Key of a file or folder, None or '' for the volume root.
-
-        Returns
-        -------
-        string or None
         """
         key, path = self._resolve(key, allow_empty=True)
         try:
@@ -306,15 +246,6 @@ class FsspecVolume(StorageVolume):
     def overlaps(self, other: StorageVolume) -> bool:
         """Whether the two volumes share files: one's root is at or below the
         other's on the same server (compared by URL, whatever the options).
-
-        Parameters
-        ----------
-        other: flowserv_fsspec.base.StorageVolume
-            Another volume.
-
-        Returns
-        -------
-        bool
         """
         if not isinstance(other, FsspecVolume) or type(other.fs) is not type(self.fs):
             return False
@@ -332,11 +263,6 @@ class FsspecVolume(StorageVolume):
 
         Checks that the file exists with one metadata request, whose size the
         handle keeps.
-
-        Parameters
-        ----------
-        key: str
-            Path to a file object in the storage volume.
 
         Returns
         -------
@@ -358,11 +284,6 @@ class FsspecVolume(StorageVolume):
         parent directories.
 
         Does not raise an error if the directory exists.
-
-        Parameters
-        ----------
-        path: string
-            Relative path to a directory in the storage volume.
         """
         key, dirpath = self._resolve(path)
         with translate_errors(key, self.describe(), missing=VolumeNotFoundError):
@@ -371,13 +292,6 @@ class FsspecVolume(StorageVolume):
     def store(self, file: IOHandle, dst: str) -> None:
         """Store a given file object at the destination path of this volume
         store, streaming it in chunks.
-
-        Parameters
-        ----------
-        file: flowserv_fsspec.base.IOHandle
-            File-like object that is being stored.
-        dst: str
-            Destination path for the stored object.
         """
         key, path = self._resolve(dst)
         with translate_errors(key, self.describe(), missing=VolumeNotFoundError):
@@ -388,10 +302,6 @@ class FsspecVolume(StorageVolume):
 
         The document names the volume by URL; storage options (which may hold
         credentials) are not serialized.
-
-        Returns
-        -------
-        dict
         """
         return FsspecStore(url=self.url, identifier=self.identifier)
 
@@ -403,15 +313,6 @@ class FsspecVolume(StorageVolume):
         call; each handle carries the size from the listing. Temporary files
         of unfinished writes (``.name.<hex>.part``, left when a connection
         dropped before they were renamed or removed) are not listed.
-
-        Parameters
-        ----------
-        src: str
-            Source path specifying a file or folder.
-
-        Returns
-        -------
-        list of tuples (str, flowserv_fsspec.base.IOHandle)
         """
         key, path = self._resolve(src, allow_empty=True)
         result = list()
