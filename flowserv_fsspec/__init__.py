@@ -14,9 +14,10 @@ from flowserv_fsspec.backends.memory import MemoryVolume
 from flowserv_fsspec.backends.s3 import S3_STORE, S3Bucket, S3File, S3Volume
 from flowserv_fsspec.backends.sftp import SFTP_STORE, RemoteStorage, Sftp, SftpVolume
 from flowserv_fsspec.backends.webdav import WEBDAV_STORE, WebDav, WebdavVolume
-from flowserv_fsspec.base import IOBuffer, IOHandle, StorageVolume, copy_files
+from flowserv_fsspec.base import StorageVolume, copy_files
 from flowserv_fsspec.documents import FSSPEC_STORE, FsspecStore
 from flowserv_fsspec.files import FsspecFile
+from flowserv_fsspec.handles import IOBuffer, IOHandle
 from flowserv_fsspec.inside_flowserv import use_in_flowserv
 from flowserv_fsspec.registry import Volume, from_url, register
 from flowserv_fsspec.volume import FsspecVolume

@@ -21,7 +21,9 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 from fsspec.callbacks import Callback
 
 from flowserv_fsspec.errors import TransferError, UnsafeOperationError, VolumeNotFoundError
-from flowserv_fsspec.handles import IOBuffer, IOHandle, read_stream
+from flowserv_fsspec.handles import IOBuffer as IOBuffer  # re-exported: flowserv's module
+from flowserv_fsspec.handles import IOHandle as IOHandle
+from flowserv_fsspec.handles import read_stream as read_stream
 from flowserv_fsspec.keys import normalize_key
 from flowserv_fsspec.plan import (
     Pair,
@@ -31,11 +33,6 @@ from flowserv_fsspec.plan import (
     refuse_file_folder_clashes,
     stream_into,
 )
-
-
-__all__ = [
-    'IOBuffer', 'IOHandle', 'StorageVolume', 'copy_files', 'copy_planned', 'plan', 'read_stream'
-]
 
 
 # -- Storage volumes ----------------------------------------------------------

@@ -16,10 +16,10 @@ from typing import Any, Dict, List, Optional, TextIO, Tuple
 
 from fsspec.callbacks import Callback, TqdmCallback
 
-from flowserv_fsspec.base import IOHandle, StorageVolume, copy_planned
+from flowserv_fsspec.base import StorageVolume, copy_planned
 from flowserv_fsspec.cleanup import DEFAULT_AGE, cleanup
 from flowserv_fsspec.errors import UnknownFileError, VolumeError
-from flowserv_fsspec.handles import copy_into
+from flowserv_fsspec.handles import IOHandle, copy_into
 from flowserv_fsspec.locations import open_location, split_location
 from flowserv_fsspec.plan import destinations
 from flowserv_fsspec.sync import sync_files

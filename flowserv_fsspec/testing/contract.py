@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from flowserv_fsspec.base import IOBuffer
 from flowserv_fsspec.errors import InvalidKeyError, UnknownFileError
+from flowserv_fsspec.handles import IOBuffer
 from flowserv_fsspec.registry import Volume
 from flowserv_fsspec.testing.helpers import files_of, put
 from flowserv_fsspec.volume import FsspecVolume

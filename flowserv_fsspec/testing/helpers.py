@@ -5,7 +5,8 @@ whole volume back, and a source that breaks part way.
 import io
 from typing import IO, Dict
 
-from flowserv_fsspec.base import IOBuffer, StorageVolume
+from flowserv_fsspec.base import StorageVolume
+from flowserv_fsspec.handles import IOBuffer
 
 
 def files_of(volume: StorageVolume) -> Dict[str, bytes]:
