@@ -3,7 +3,7 @@
 Run: ``python benchmarks/silent_server.py [s3 gcs azure sftp webdav http]``
 (needs the ``test`` extra; all backends by default, one after the other,
 about 6 minutes). A TCP server on 127.0.0.1 accepts every connection and
-never answers (``tests/servers/silent.py``); each backend's volume, with its
+never answers (``flowserv_fsspec.testing.silent_server``); each backend's volume, with its
 default timeout and retries, walks its root there. Prints the seconds until
 the typed error and the error's first line.
 """
@@ -12,13 +12,9 @@ import os
 import sys
 import time
 
-
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'tests'))
-
-from servers.azurite import connection_string  # noqa: E402
-from servers.silent import SilentServer  # noqa: E402
-
-from flowserv_fsspec import from_url  # noqa: E402
+from flowserv_fsspec import from_url
+from flowserv_fsspec.testing.azurite_server import connection_string
+from flowserv_fsspec.testing.silent_server import SilentServer
 
 
 def volume(backend: str, address: str):

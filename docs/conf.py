@@ -18,7 +18,9 @@ autodoc_member_order = 'bysource'
 autodoc_typehints = 'description'
 autodoc_default_options = {'members': True, 'show-inheritance': True}
 # The optional backends are imported lazily; their modules need not be installed.
-autodoc_mock_imports = ['gcsfs', 'adlfs', 'sshfs', 'webdav4', 'moto', 'werkzeug']
+autodoc_mock_imports = [
+    'gcsfs', 'adlfs', 'sshfs', 'webdav4', 'moto', 'werkzeug', 'asyncssh', 'cheroot', 'wsgidav'
+]
 
 html_theme = 'furo'
 html_title = f'flowserv-fsspec {release}'

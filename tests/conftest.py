@@ -3,6 +3,7 @@ S3, fake-gcs-server, Azurite, an asyncssh SFTP server, WsgiDAV), each on
 127.0.0.1 with the standard environment of its client pointing at it, and
 one fresh, empty volume per test on every backend of the contract suite."""
 
+import pathlib
 import uuid
 from typing import Callable, Iterator, List
 
@@ -10,9 +11,6 @@ import fsspec
 import pytest
 from hypothesis import settings
 from s3fs import S3FileSystem
-from servers.azurite import AzuriteServer, azurite_binary, free_port
-from servers.sftp import SftpServer
-from servers.webdav import WebdavServer
 
 from flowserv_fsspec import (
     AzureVolume,
@@ -24,7 +22,10 @@ from flowserv_fsspec import (
     SftpVolume,
     WebdavVolume,
 )
+from flowserv_fsspec.testing.azurite_server import AzuriteServer, azurite_binary, free_port
 from flowserv_fsspec.testing.moto_server import MotoS3Server
+from flowserv_fsspec.testing.sftp_server import SftpServer
+from flowserv_fsspec.testing.webdav_server import WebdavServer
 from flowserv_fsspec.writes import FolderWrites
 
 
@@ -157,7 +158,7 @@ def gcs_bucket(gcs_server: str) -> str:
 @pytest.fixture(scope='session')
 def azurite(tmp_path_factory) -> Iterator[AzuriteServer]:
     """Azurite's blob service; AZURE_STORAGE_CONNECTION_STRING points at it."""
-    binary = azurite_binary()
+    binary = azurite_binary(pathlib.Path(__file__).resolve().parents[1] / '.cache' / 'azurite')
     if binary is None:
         NOT_TESTED.append('azure (node/npm not found, Azurite cannot run)')
         pytest.skip('node/npm not found: the Azure Blob backend is NOT tested')

@@ -14,8 +14,6 @@ import time
 import fsspec
 import pytest
 from fsspec.implementations.memory import MemoryFileSystem
-from servers.azurite import connection_string
-from servers.silent import SilentServer
 
 from flowserv_fsspec import (
     AzureVolume,
@@ -40,6 +38,8 @@ from flowserv_fsspec.errors import (
 from flowserv_fsspec.keys import temp_path
 from flowserv_fsspec.sync import sync_files
 from flowserv_fsspec.testing import files_of, put
+from flowserv_fsspec.testing.azurite_server import connection_string
+from flowserv_fsspec.testing.silent_server import SilentServer
 from flowserv_fsspec.transfer import BULK_FILE_LIMIT
 
 

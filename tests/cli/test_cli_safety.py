@@ -9,8 +9,9 @@ import subprocess
 import time
 
 import pytest
-from servers.silent import SilentServer
 from test_cli import SCRIPT, run
+
+from flowserv_fsspec.testing.silent_server import SilentServer
 
 
 @pytest.fixture

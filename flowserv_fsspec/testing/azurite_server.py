@@ -1,19 +1,20 @@
 """Azurite's blob service (from npm) on 127.0.0.1, telemetry off.
 
-The Azurite package is installed on first use with npm into ``.cache/azurite``
-of the repository; without node/npm on the machine the Azure tests cannot run.
+:func:`azurite_binary` installs the Azurite package on first use with npm
+into a cache folder; without node/npm on the machine there is none.
 """
+
+from __future__ import annotations
 
 import shutil
 import socket
 import subprocess
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 
 AZURITE_VERSION = '3.35.0'
-CACHE = Path(__file__).resolve().parents[2] / '.cache' / 'azurite'
 ACCOUNT = 'devstoreaccount1'
 # The documented, public key of Azurite's development account (not a secret).
 ACCOUNT_KEY = (
@@ -22,24 +23,38 @@ ACCOUNT_KEY = (
 
 
 def connection_string(address: str) -> str:
-    """The development account's connection string for a blob endpoint at host:port."""
+    """Give the development account's connection string for a blob endpoint
+    at ``host:port``.
+    """
     return (
         f'DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};'
         f'BlobEndpoint=http://{address}/{ACCOUNT};'
     )
 
 
-def azurite_binary() -> Optional[str]:
-    """Path of ``azurite-blob``, installing it with npm if needed; None without npm."""
-    local_bin = str(CACHE / 'node_modules' / '.bin')
+def azurite_binary(cache: Path) -> Optional[str]:
+    """Find ``azurite-blob`` on the PATH or in a cache folder, installing it
+    there with npm if needed.
+
+    Parameters
+    ----------
+    cache: pathlib.Path
+        Folder for the npm installation.
+
+    Returns
+    -------
+    string or None
+        Path of the binary; None without node and npm.
+    """
+    local_bin = str(cache / 'node_modules' / '.bin')
     found = shutil.which('azurite-blob') or shutil.which('azurite-blob', path=local_bin)
     if found:
         return found
     if not shutil.which('npm') or not shutil.which('node'):
         return None
-    CACHE.mkdir(parents=True, exist_ok=True)
+    cache.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        ['npm', 'install', '--no-audit', '--no-fund', '--prefix', str(CACHE),
+        ['npm', 'install', '--no-audit', '--no-fund', '--prefix', str(cache),
          f'azurite@{AZURITE_VERSION}'],
         check=True, capture_output=True, timeout=600
     )
@@ -47,42 +62,50 @@ def azurite_binary() -> Optional[str]:
 
 
 def free_port() -> int:
+    """Give a port on 127.0.0.1 that is free now."""
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 class AzuriteServer:
-    """Azurite blob service in its own process, data in a temporary folder."""
+    """Azurite blob service in its own process (a context manager), data in a
+    folder.
+    """
 
     def __init__(self, binary: str, location: Path):
+        """Initialize with the ``azurite-blob`` binary and the data folder."""
         self.binary = binary
         self.location = location
         self.port = free_port()
-        self._proc = None
+        self._proc: Optional[subprocess.Popen[bytes]] = None
 
     @property
     def connection_string(self) -> str:
+        """The connection string of the development account on this server."""
         return connection_string(f'127.0.0.1:{self.port}')
 
-    def __enter__(self):
+    def __enter__(self) -> AzuriteServer:
         self._proc = subprocess.Popen(
             [self.binary, '--blobHost', '127.0.0.1', '--blobPort', str(self.port),
              '--location', str(self.location), '--silent', '--skipApiVersionCheck',
              '--disableTelemetry'],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
+        proc = self._proc
         deadline = time.monotonic() + 60
         while True:
             try:
                 socket.create_connection(('127.0.0.1', self.port), timeout=0.5).close()
                 return self
             except OSError as ex:
-                if self._proc.poll() is not None or time.monotonic() > deadline:
-                    code = self._proc.poll()
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    code = proc.poll()
                     raise RuntimeError(f'Azurite did not start (exit code {code})') from ex
                 time.sleep(0.1)
 
-    def __exit__(self, *args):
-        self._proc.terminate()
-        self._proc.wait(timeout=30)
+    def __exit__(self, *args: Any) -> None:
+        if self._proc is not None:
+            self._proc.terminate()
+            self._proc.wait(timeout=30)
