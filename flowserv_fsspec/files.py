@@ -7,11 +7,13 @@ front to back in large blocks, for a copy of a big file.
 """
 
 import io
-from typing import IO, Optional
+from typing import IO, Any, Optional, Tuple
 
 from fsspec import AbstractFileSystem
 
-from flowserv_fsspec.handles import IOHandle
+from flowserv_fsspec.errors import StorageError
+from flowserv_fsspec.handles import COPY_CHUNK, IOHandle
+from flowserv_fsspec.parts import PartReader, Parts
 from flowserv_fsspec.translate import translate_errors
 
 
@@ -20,7 +22,14 @@ READ_BLOCK_SIZE = 4 * 1024 * 1024
 fetches at most this much (s3fs would otherwise fetch 50 MiB)."""
 
 STREAM_BLOCK_SIZE = 8 * 1024 * 1024
-"""Block size of reads when a large file is streamed whole into another volume."""
+"""Block size of reads when a large file is streamed whole into another volume
+from a filesystem that is not async."""
+
+VERSION_FIELDS = (
+    'size', 'ETag', 'etag', 'generation', 'version_id', 'mtime', 'LastModified',
+    'last_modified', 'updated',
+)
+"""Fields of ``fs.info`` that change when a file is replaced, on some backend."""
 
 
 class FsspecFile(IOHandle):
@@ -34,7 +43,7 @@ class FsspecFile(IOHandle):
 
     def __init__(
         self, fs: AbstractFileSystem, path: str, key: str, volume: str,
-        size: Optional[int] = None
+        size: Optional[int] = None, parts: Optional[Parts] = None
     ):
         """Initialize the file handle.
 
@@ -50,12 +59,16 @@ class FsspecFile(IOHandle):
             Description of the volume (for error messages).
         size: int, default=None
             File size, when known from a listing.
+        parts: flowserv_fsspec.parts.Parts, default=None
+            How the whole file is read in parts when it is big (see
+            ``read_in_parts``); None: in one stream.
         """
         self.fs = fs
         self.path = path
         self.key = key
         self.volume = volume
         self._size = size
+        self.parts = parts
 
     def open(self) -> io.BytesIO:
         """Read the whole file into a BytesIO (flowserv's contract).
@@ -89,6 +102,43 @@ class FsspecFile(IOHandle):
             handle: IO[bytes] = self.fs.open(self.path, 'rb', block_size=READ_BLOCK_SIZE)
         return handle
 
+    def read_in_parts(self) -> IO[bytes]:
+        """Open the file for reading front to back with up to
+        ``parts.concurrency`` ranged reads of ``parts.size`` bytes in flight
+        (async filesystems only). The file's version is read first and checked
+        again at the end: a file replaced meanwhile is an error, not a mix of
+        two versions.
+
+        Returns
+        -------
+        typing.IO
+
+        Raises
+        ------
+        flowserv_fsspec.errors.UnknownFileError
+        """
+        before = self._version()
+
+        def verify() -> None:
+            if self._version() != before:
+                raise StorageError(self.key, self.volume, OSError('the file changed while read'))
+
+        async def fetch(start: int, end: int) -> bytes:
+            data: bytes = await self.fs._cat_file(self.path, start=start, end=end)
+            return data
+
+        reader = PartReader(
+            self.fs.loop, fetch, self.size(), self.parts or Parts(), self.key, self.volume, verify
+        )
+        return io.BufferedReader(reader, buffer_size=COPY_CHUNK)
+
+    def _version(self) -> Tuple[Any, ...]:
+        """Get what tells two versions of the file apart, with one metadata request."""
+        with translate_errors(self.key, self.volume):
+            self.fs.invalidate_cache(self.path)
+            info = self.fs.info(self.path)
+        return tuple(info.get(name) for name in VERSION_FIELDS)
+
     def size(self) -> int:
         """Get size of the file in the number of bytes.
 
@@ -107,8 +157,9 @@ class FsspecFile(IOHandle):
 
 
 class StreamedFile(IOHandle):
-    """A file read whole, front to back: streamed in STREAM_BLOCK_SIZE blocks
-    (fewer requests than the small read-ahead of ``FsspecFile.stream``).
+    """A file read whole, front to back: in concurrent parts, or in
+    STREAM_BLOCK_SIZE blocks (fewer requests than the small read-ahead of
+    ``FsspecFile.stream``).
     """
 
     def __init__(self, file: FsspecFile):
@@ -126,7 +177,12 @@ class StreamedFile(IOHandle):
         return self.file.open()
 
     def stream(self) -> IO[bytes]:
-        """Open the file for sequential reading in large blocks."""
+        """Open the file for reading front to back: in concurrent parts when it
+        is bigger than one part on an async filesystem, else in large blocks.
+        """
+        parts = self.file.parts
+        if parts is not None and self.file.fs.async_impl and self.file.size() > parts.size:
+            return self.file.read_in_parts()
         with translate_errors(self.file.key, self.file.volume):
             handle: IO[bytes] = self.file.fs.open(
                 self.file.path, 'rb', block_size=STREAM_BLOCK_SIZE

@@ -8,12 +8,13 @@ callback the bytes; :func:`stream_into` is the one way to copy that every
 volume understands (``store()`` of each handle).
 """
 
-from typing import Any, Dict, List, Optional, Tuple
+import io
+from typing import IO, Any, Dict, List, Optional, Tuple
 
 from fsspec.callbacks import Callback
 
 from flowserv_fsspec.errors import UnsafeOperationError, VolumeNotFoundError
-from flowserv_fsspec.handles import IOHandle
+from flowserv_fsspec.handles import IOHandle, read_stream
 from flowserv_fsspec.keys import join_key, normalize_key
 from flowserv_fsspec.translate import typed_error
 
@@ -153,8 +154,62 @@ class Progress:
                 raise typed_error(error, dstkey, self.volume, VolumeNotFoundError) from error
 
 
+class Metered(IOHandle):
+    """A handle whose reads tell a progress callback their bytes as they
+    happen: a big file moves the progress bar part by part.
+    """
+
+    def __init__(self, file: Any, callback: Callback):
+        """Initialize with the handle (ours or flowserv's) and the callback."""
+        self.file = file
+        self.callback = callback
+
+    def open(self) -> io.BytesIO:
+        """Read the whole file into a BytesIO, telling its bytes."""
+        buffer: io.BytesIO = self.file.open()
+        self.callback.relative_update(buffer.getbuffer().nbytes)
+        return buffer
+
+    def stream(self) -> IO[bytes]:
+        """Open the file for streamed reading, telling each read's bytes."""
+        return io.BufferedReader(MeteredReader(read_stream(self.file), self.callback))
+
+    def size(self) -> int:
+        """Get size of the file in the number of bytes."""
+        size: int = self.file.size()
+        return size
+
+
+class MeteredReader(io.RawIOBase):
+    """A readable binary file that tells a callback the bytes of each read."""
+
+    def __init__(self, raw: IO[bytes], callback: Callback):
+        """Initialize with the file read from and the callback."""
+        super().__init__()
+        self.raw = raw
+        self.callback = callback
+
+    def readable(self) -> bool:
+        """Say yes: the file is readable."""
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        """Fill a buffer from the file and tell its bytes."""
+        data = self.raw.read(len(buffer))
+        buffer[:len(data)] = data
+        self.callback.relative_update(len(data))
+        return len(data)
+
+    def close(self) -> None:
+        """Close the file read from."""
+        if not self.closed:
+            self.raw.close()
+        super().close()
+
+
 def stream_into(target: Any, pairs: List[Pair], progress: Progress) -> None:
-    """Copy files one by one with ``target.store()``, which streams each.
+    """Copy files one by one with ``target.store()``, which streams each;
+    a progress callback hears the bytes as they are read.
 
     Parameters
     ----------
@@ -167,7 +222,7 @@ def stream_into(target: Any, pairs: List[Pair], progress: Progress) -> None:
     """
     for pair in pairs:
         _, file, dstkey = pair
-        # The size is asked before store(), which closes the handle.
-        nbytes = file.size() if progress.callback is not None else 0
+        if progress.callback is not None:
+            file = Metered(file, progress.callback)
         target.store(file=file, dst=dstkey)
-        progress.finished([pair], [None], nbytes)
+        progress.finished([pair], [None], 0)

@@ -30,6 +30,7 @@ from flowserv_fsspec.keys import (
     normalize_key,
     path_to_key,
 )
+from flowserv_fsspec.parts import Parts
 from flowserv_fsspec.plan import Pair, Progress
 from flowserv_fsspec.translate import translate_errors
 from flowserv_fsspec.urls import filesystem_for_url
@@ -49,6 +50,8 @@ class FsspecVolume(StorageVolume):
 
     writes_class: Type[Writes] = FolderWrites
     """How files are written (see :mod:`flowserv_fsspec.writes`)."""
+    parts: Optional[Parts] = None
+    """How big files move in concurrent parts (object stores), or None."""
 
     def __init__(
         self, fs: AbstractFileSystem, root: str = '', identifier: Optional[str] = None
@@ -68,7 +71,7 @@ class FsspecVolume(StorageVolume):
         super().__init__(identifier=identifier)
         self.fs = fs
         self.root: str = fs._strip_protocol(root)
-        self.writes = self.writes_class(fs)
+        self.writes = self.writes_class(fs, self.parts)
 
     def _resolve(self, key: Optional[str], allow_empty: bool = False) -> Tuple[str, str]:
         """Validate a key, map it to its path and drop cached listings of it.
@@ -99,7 +102,7 @@ class FsspecVolume(StorageVolume):
 
     def _handle(self, path: str, key: str, size: Optional[int]) -> FsspecFile:
         """Build the handle for a file (hook for backends with their own handle)."""
-        return FsspecFile(self.fs, path, key, self.describe(), size=size)
+        return FsspecFile(self.fs, path, key, self.describe(), size=size, parts=self.parts)
 
     def receive(self, pairs: List[Pair], progress: Progress, source: StorageVolume) -> None:
         """Write planned files: server-side from a volume on the same

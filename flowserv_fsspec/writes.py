@@ -26,6 +26,7 @@ from flowserv_fsspec.errors import InvalidKeyError
 from flowserv_fsspec.files import FsspecFile
 from flowserv_fsspec.handles import IOBuffer, IOHandle, copy_into
 from flowserv_fsspec.keys import is_temp_path, temp_path
+from flowserv_fsspec.parts import Parts
 from flowserv_fsspec.plan import Pair, refuse_file_folder_clashes
 
 
@@ -42,15 +43,19 @@ Outcomes = List[Optional[BaseException]]
 class Writes:
     """The write policy of a volume's filesystem (see the module)."""
 
-    def __init__(self, fs: AbstractFileSystem):
+    def __init__(self, fs: AbstractFileSystem, parts: Optional[Parts] = None):
         """Initialize with the filesystem written to.
 
         Parameters
         ----------
         fs: fsspec.AbstractFileSystem
             The volume's filesystem.
+        parts: flowserv_fsspec.parts.Parts, default=None
+            How big files are uploaded in concurrent parts, where the backend
+            can (S3).
         """
         self.fs = fs
+        self.parts = parts or Parts()
 
     def check(self, key: str, path: str) -> None:
         """Refuse, before any write, a key that the backend would store under

@@ -19,6 +19,7 @@ from flowserv_fsspec.cleanup import Leftover
 from flowserv_fsspec.documents import make_doc, read_args
 from flowserv_fsspec.errors import InvalidConfigurationError, VolumeError, VolumeNotFoundError
 from flowserv_fsspec.keys import is_within, join_key, normalize_key
+from flowserv_fsspec.parts import Parts
 from flowserv_fsspec.translate import translate_errors
 from flowserv_fsspec.volume import FsspecVolume
 from flowserv_fsspec.writes import ObjectWrites, Writes
@@ -51,7 +52,9 @@ class BucketVolume(FsspecVolume):
         identifier: string, default=None
             Unique volume identifier.
         storage_options: dict, default=None
-            Options for the backend's fsspec filesystem; never serialized.
+            Options for the backend's fsspec filesystem, and ``part_size`` and
+            ``max_concurrency`` for big files (see :class:`flowserv_fsspec.parts.Parts`);
+            never serialized.
         fs: fsspec.AbstractFileSystem, default=None
             A ready filesystem to use instead of building one.
         """
@@ -63,9 +66,11 @@ class BucketVolume(FsspecVolume):
             )
         self.bucket = bucket
         self.prefix = prefix
+        options = dict(storage_options or {})
+        self.parts: Optional[Parts] = Parts.take(options)
         if fs is None:
             try:
-                fs = self.make_fs(dict(storage_options or {}))
+                fs = self.make_fs(options)
             except VolumeError:
                 raise
             except Exception as ex:  # e.g. adlfs without any credentials: ValueError
@@ -191,7 +196,9 @@ class BucketVolume(FsspecVolume):
         return {path: info} if info.get('type') == 'file' else {}
 
     def _folder_volume(self, key: str, path: str, identifier: Optional[str]) -> BucketVolume:
-        return type(self)(self.bucket, join_key(self.prefix, key), identifier, fs=self.fs)
+        volume = type(self)(self.bucket, join_key(self.prefix, key), identifier, fs=self.fs)
+        volume.parts, volume.writes = self.parts, self.writes
+        return volume
 
     def _keeps_root(self) -> bool:
         return not self.prefix

@@ -8,9 +8,11 @@ Credentials, region and endpoint come from the standard AWS configuration
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 import time
-from typing import Any, Dict, List, Optional
+from typing import IO, Any, Dict, List, Optional
 
 from fsspec import AbstractFileSystem
 
@@ -21,6 +23,8 @@ from flowserv_fsspec.concurrency import run_each
 from flowserv_fsspec.documents import make_doc
 from flowserv_fsspec.errors import InvalidConfigurationError, VolumeNotFoundError
 from flowserv_fsspec.files import FsspecFile
+from flowserv_fsspec.handles import COPY_CHUNK, IOHandle, read_stream
+from flowserv_fsspec.parts import PartReader, Parts, Window
 from flowserv_fsspec.translate import translate_errors
 from flowserv_fsspec.writes import ObjectWrites, Outcomes
 
@@ -79,9 +83,56 @@ class S3File(FsspecFile):
         """
         volume = bucket if isinstance(bucket, S3Volume) else bucket_volume(bucket)
         super().__init__(
-            volume.fs, f'{volume.bucket_id}/{key}', key, volume.describe(), size=size
+            volume.fs, f'{volume.bucket_id}/{key}', key, volume.describe(), size=size,
+            parts=volume.parts
         )
         self.bucket = bucket
+
+    def read_in_parts(self) -> IO[bytes]:
+        """Read the object front to back in concurrent ranged GETs, each pinned
+        to the version that a first HEAD found (``If-Match`` its ETag): an
+        object replaced meanwhile fails the read instead of mixing versions.
+
+        Returns
+        -------
+        typing.IO
+
+        Raises
+        ------
+        flowserv_fsspec.errors.UnknownFileError
+        """
+        bucket, key = self.path.split('/', 1)
+        with translate_errors(self.key, self.volume):
+            head = self.fs.call_s3('head_object', Bucket=bucket, Key=key)
+
+        async def fetch(start: int, end: int) -> bytes:
+            response = await self.fs._call_s3(
+                'get_object', Bucket=bucket, Key=key, Range=f'bytes={start}-{end - 1}',
+                IfMatch=head['ETag']
+            )
+            try:
+                data: bytes = await response['Body'].read()
+            finally:
+                response['Body'].close()
+            return data
+
+        reader = PartReader(
+            self.fs.loop, fetch, head['ContentLength'], self.parts or Parts(), self.key,
+            self.volume
+        )
+        return io.BufferedReader(reader, buffer_size=COPY_CHUNK)
+
+
+def read_part(src: IO[bytes], size: int) -> bytes:
+    """Read up to ``size`` bytes: fewer only at the end of the stream."""
+    chunks, missing = list(), size
+    while missing:
+        chunk = src.read(missing)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        missing -= len(chunk)
+    return b''.join(chunks)
 
 
 def bucket_volume(bucket: Any) -> S3Volume:
@@ -110,7 +161,57 @@ def bucket_volume(bucket: Any) -> S3Volume:
 
 
 class S3Writes(ObjectWrites):
-    """Object writes with S3's cheapest server-side copy."""
+    """Object writes with concurrent multipart uploads and S3's cheapest
+    server-side copy.
+    """
+
+    def put(self, file: IOHandle, key: str, path: str) -> None:
+        """Upload an object: one PUT up to one part's size, else a multipart
+        upload with up to ``parts.concurrency`` parts in flight while the next
+        part is read. A failed upload is aborted: no object appears, and the
+        previous one (if any) stays.
+        """
+        bucket, objkey = path.split('/', 1)
+        with read_stream(file) as src:
+            data = read_part(src, self.parts.size)
+            if len(data) < self.parts.size:
+                self.fs.pipe_file(path, data)
+                return
+            upload = self.fs.call_s3('create_multipart_upload', Bucket=bucket, Key=objkey)
+            window = Window(self.fs.loop, self.parts.concurrency)
+            done: List[Dict[str, Any]] = list()
+            try:
+                number = 0
+                while data:
+                    number += 1
+                    if window.full():
+                        done.append(window.next_result())
+                    window.submit(
+                        self._upload_part(bucket, objkey, upload['UploadId'], number, data)
+                    )
+                    data = read_part(src, self.parts.size)
+                while window.pending:
+                    done.append(window.next_result())
+                self.fs.call_s3(
+                    'complete_multipart_upload', Bucket=bucket, Key=objkey,
+                    UploadId=upload['UploadId'], MultipartUpload={'Parts': done}
+                )
+            except BaseException:
+                window.cancel()
+                with contextlib.suppress(Exception):
+                    self.fs.call_s3(
+                        'abort_multipart_upload', Bucket=bucket, Key=objkey,
+                        UploadId=upload['UploadId']
+                    )
+                raise
+
+    async def _upload_part(
+        self, bucket: str, key: str, upload: str, number: int, data: bytes
+    ) -> Dict[str, Any]:
+        response = await self.fs._call_s3(
+            'upload_part', Bucket=bucket, Key=key, UploadId=upload, PartNumber=number, Body=data
+        )
+        return {'PartNumber': number, 'ETag': response['ETag']}
 
     def copy_many(self, files: List[FsspecFile], keys: List[str], paths: List[str]) -> Outcomes:
         """Copy objects with one CopyObject request each, sent concurrently.

@@ -32,9 +32,10 @@ class RequestCounter:
     injects faults.
 
     ``bytes_in`` counts request bodies (uploads), ``bytes_out`` response
-    bodies (downloads). ``inject`` makes the next requests fail; ``cut``
-    drops every connection that sends a request from then on (a stopped
-    server, including its kept-alive connections).
+    bodies (downloads), ``max_in_flight`` the most requests served at once.
+    ``inject`` makes the next requests fail; ``cut`` drops every connection
+    that sends a request from then on (a stopped server, including its
+    kept-alive connections).
     """
 
     def __init__(self, app: Callable[..., Any]):
@@ -57,6 +58,8 @@ class RequestCounter:
             self.methods: Counter[str] = Counter()
             self.bytes_in = 0
             self.bytes_out = 0
+            self.in_flight = 0
+            self.max_in_flight = 0
 
     @property
     def requests(self) -> int:
@@ -134,7 +137,19 @@ class RequestCounter:
             ])
             # A response to HEAD has no body (aiohttp rejects one as malformed).
             return [] if environ['REQUEST_METHOD'] == 'HEAD' else [body]
-        return self._count_out(self.app(environ, start_response))
+        with self.lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            body = self.app(environ, start_response)
+        except BaseException:
+            self._ended()
+            raise
+        return self._count_out(body)
+
+    def _ended(self) -> None:
+        with self.lock:
+            self.in_flight -= 1
 
     def _count_out(self, body: Iterable[bytes]) -> Iterator[bytes]:
         try:
@@ -143,6 +158,7 @@ class RequestCounter:
                     self.bytes_out += len(chunk)
                 yield chunk
         finally:
+            self._ended()
             close = getattr(body, 'close', None)
             if close is not None:
                 close()

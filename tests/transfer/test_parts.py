@@ -1,0 +1,172 @@
+"""Big files in concurrent parts: multipart uploads to S3 and ranged
+downloads from object stores, with a bound on the parts in flight, nothing
+left behind by a failure, no mix of two versions, and progress per part."""
+
+import os
+import uuid
+
+import pytest
+from fsspec.callbacks import Callback
+
+from flowserv_fsspec import AzureVolume, GCVolume, LocalVolume, S3Volume, copy_files
+from flowserv_fsspec.base import copy_planned, plan
+from flowserv_fsspec.errors import InvalidConfigurationError, TransferError, VolumeError
+from flowserv_fsspec.files import StreamedFile
+from flowserv_fsspec.parts import Parts
+from flowserv_fsspec.testing import files_of, put
+
+
+MiB = 2 ** 20
+PARTS = {'part_size': 5 * MiB, 'max_concurrency': 3}
+
+
+def payload(size: int) -> bytes:
+    block = os.urandom(MiB)
+    return (block * (size // MiB + 1))[:size]
+
+
+def s3_volume(bucket, **options):
+    return S3Volume(bucket, f'{uuid.uuid4().hex}/vol', storage_options={**PARTS, **options})
+
+
+def test_upload_in_concurrent_parts(bucket, s3_server, tmp_path):
+    data = payload(23 * MiB)  # 5 parts: 4 x 5 MiB and 3 MiB
+    local = LocalVolume(str(tmp_path / 'src'))
+    put(local, 'big.bin', data)
+    target = s3_volume(bucket)
+    s3_server.counter.reset()
+    copy_files('big.bin', local, 'big.bin', target)
+    assert target.load('big.bin').open().read() == data
+    counts = s3_server.counter.snapshot()
+    assert counts['methods']['PUT'] == 5  # the parts; create and complete are POSTs
+    assert 2 <= s3_server.counter.max_in_flight <= 3
+
+
+def test_download_in_concurrent_parts(bucket, s3_server, tmp_path):
+    data = payload(23 * MiB)
+    source = s3_volume(bucket)
+    put(source, 'big.bin', data)
+    target = LocalVolume(str(tmp_path / 'dst'))
+    s3_server.counter.reset()
+    copy_files('big.bin', source, 'copy.bin', target)
+    assert files_of(target) == {'copy.bin': data}
+    counts = s3_server.counter.snapshot()
+    assert counts['methods']['GET'] == 5 + 1  # the parts, and the listing
+    assert 2 <= s3_server.counter.max_in_flight <= 3
+    assert os.listdir(tmp_path / 'dst') == ['copy.bin']
+
+
+def test_a_small_file_is_one_put(bucket, s3_server, tmp_path):
+    local = LocalVolume(str(tmp_path / 'src'))
+    put(local, 'f.bin', payload(4 * MiB))
+    target = s3_volume(bucket)
+    s3_server.counter.reset()
+    copy_files('f.bin', local, 'f.bin', target)
+    assert s3_server.counter.snapshot()['methods'] == {'PUT': 1}
+
+
+def test_a_failed_part_upload_leaves_no_object(bucket, s3_server, s3_client, tmp_path):
+    old, new = b'previous version', payload(16 * MiB)
+    target = s3_volume(bucket, retries=1)
+    put(target, 'big.bin', old)
+    local = LocalVolume(str(tmp_path / 'src'))
+    put(local, 'big.bin', new)
+    s3_server.counter.reset()
+    s3_server.counter.inject(503, count=50)
+    with pytest.raises(VolumeError) as ex:
+        target.store(local.load('big.bin'), 'big.bin')
+    s3_server.counter.faults.clear()
+    assert 'big.bin' in str(ex.value)
+    assert files_of(target) == {'big.bin': old}
+    uploads = s3_client.call_s3('list_multipart_uploads', Bucket=bucket).get('Uploads', [])
+    assert [u['Key'] for u in uploads if u['Key'].startswith(target.prefix)] == []
+
+
+def test_a_failed_part_download_leaves_no_file(bucket, s3_server, tmp_path):
+    source = s3_volume(bucket, retries=1)
+    put(source, 'big.bin', payload(16 * MiB))
+    target = LocalVolume(str(tmp_path / 'dst'))
+    put(target, 'big.bin', b'previous version')
+    pairs = plan('big.bin', source, 'big.bin')  # listed before the fault
+    s3_server.counter.inject(503, count=50)
+    with pytest.raises(TransferError) as ex:
+        copy_planned(pairs, source, target)
+    s3_server.counter.faults.clear()
+    assert "'big.bin'" in str(ex.value)
+    assert files_of(target) == {'big.bin': b'previous version'}
+    assert os.listdir(tmp_path / 'dst') == ['big.bin']
+
+
+def test_a_broken_part_is_read_again(bucket, s3_server, tmp_path):
+    """One connection reset: botocore or the part reader tries again."""
+    data = payload(12 * MiB)
+    source = s3_volume(bucket)
+    put(source, 'big.bin', data)
+    reader = StreamedFile(source.load('big.bin')).stream()
+    s3_server.counter.inject('reset', count=2)
+    with reader:
+        assert reader.read() == data
+
+
+def test_an_object_replaced_while_read_is_an_error(bucket, s3_client):
+    source = s3_volume(bucket, max_concurrency=1)
+    put(source, 'big.bin', payload(16 * MiB))
+    with StreamedFile(source.load('big.bin')).stream() as reader:
+        first = reader.read(MiB)
+        s3_client.pipe_file(source.path('big.bin'), payload(16 * MiB))
+        with pytest.raises(VolumeError) as ex:
+            reader.read()
+    assert len(first) == MiB
+    assert 'big.bin' in str(ex.value)
+
+
+@pytest.mark.parametrize('backend', ['gcs', 'azure'])
+def test_other_object_stores_download_in_parts(backend, request, tmp_path):
+    data = payload(12 * MiB)
+    cls, container = {
+        'gcs': (GCVolume, 'gcs_bucket'), 'azure': (AzureVolume, 'azure_container')
+    }[backend]
+    source = cls(
+        request.getfixturevalue(container), f'{uuid.uuid4().hex}/vol', storage_options=PARTS
+    )
+    put(source, 'big.bin', data)
+    handle = source.load('big.bin')
+    assert handle.parts == Parts(5 * MiB, 3)
+    with StreamedFile(handle).stream() as reader:
+        first = reader.read(MiB)
+        put(source, 'big.bin', payload(12 * MiB))  # replaced between parts
+        with pytest.raises(VolumeError, match='changed'):
+            reader.read()
+    target = LocalVolume(str(tmp_path / 'dst'))
+    copy_files('big.bin', source, 'copy.bin', target)
+    assert files_of(target) == {'copy.bin': files_of(source)['big.bin']}
+    assert len(first) == MiB
+
+
+def test_progress_advances_part_by_part(bucket, tmp_path):
+    class Recorder(Callback):
+        def __init__(self):
+            super().__init__()
+            self.updates = []
+
+        def call(self, *args, **kwargs):
+            self.updates.append(self.value)
+
+    data = payload(23 * MiB)
+    source = s3_volume(bucket)
+    put(source, 'big.bin', data)
+    recorder = Recorder()
+    copy_files('big.bin', source, 'copy.bin', LocalVolume(str(tmp_path / 'dst')),
+               callback=recorder)
+    assert recorder.size == len(data) and recorder.value == len(data)
+    assert len([v for v in recorder.updates if 0 < v < len(data)]) >= 5
+
+
+@pytest.mark.parametrize('options', [
+    {'part_size': MiB}, {'part_size': 6 * 2 ** 30}, {'part_size': '8M'},
+    {'max_concurrency': 0}, {'max_concurrency': True}, {'max_concurrency': 100},
+])
+def test_part_options_are_checked(options):
+    with pytest.raises(InvalidConfigurationError) as ex:
+        S3Volume('bkt', storage_options=options)
+    assert next(iter(options)) in str(ex.value)
