@@ -20,7 +20,7 @@ import concurrent.futures
 import io
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Callable, Coroutine, Deque, Dict, Optional
+from typing import Any, Callable, Coroutine, Deque, Dict, Optional, Union
 
 from flowserv_fsspec.errors import InvalidConfigurationError
 from flowserv_fsspec.translate import typed_error
@@ -110,7 +110,7 @@ class Window:
         self.pending.clear()
 
 
-Fetch = Callable[[int, int], Coroutine[Any, Any, bytes]]
+Fetch = Callable[[int, int], Coroutine[Any, Any, Union[bytes, bytearray]]]
 """A coroutine function giving the bytes from start to end (exclusive)."""
 
 
@@ -197,7 +197,7 @@ class PartReader(io.RawIOBase):
             self.window.submit(self._read_part(self._scheduled, end))
             self._scheduled = end
 
-    async def _read_part(self, start: int, end: int) -> bytes:
+    async def _read_part(self, start: int, end: int) -> Union[bytes, bytearray]:
         attempt = 1
         while True:
             try:

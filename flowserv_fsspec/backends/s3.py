@@ -105,16 +105,21 @@ class S3File(FsspecFile):
         with translate_errors(self.key, self.volume):
             head = self.fs.call_s3('head_object', Bucket=bucket, Key=key)
 
-        async def fetch(start: int, end: int) -> bytes:
+        async def fetch(start: int, end: int) -> bytearray:
             response = await self.fs._call_s3(
                 'get_object', Bucket=bucket, Key=key, Range=f'bytes={start}-{end - 1}',
                 IfMatch=head['ETag']
             )
+            # Into one buffer of the part's size: reading the body whole would
+            # hold its chunks and their join at once.
+            data, filled = bytearray(end - start), 0
             try:
-                data: bytes = await response['Body'].read()
+                async for chunk in response['Body'].iter_chunks(COPY_CHUNK):
+                    data[filled:filled + len(chunk)] = chunk
+                    filled += len(chunk)
             finally:
                 response['Body'].close()
-            return data
+            return data if filled == len(data) else data[:filled]
 
         reader = PartReader(
             self.fs.loop, fetch, head['ContentLength'], self.parts or Parts(), self.key,
@@ -208,8 +213,11 @@ class S3Writes(ObjectWrites):
     async def _upload_part(
         self, bucket: str, key: str, upload: str, number: int, data: bytes
     ) -> Dict[str, Any]:
+        # A file over the bytes: botocore would wrap bytes in a BytesIO, which
+        # aiohttp copies (getbuffer); this reader shares them.
+        body = io.BufferedReader(io.BytesIO(data))
         response = await self.fs._call_s3(
-            'upload_part', Bucket=bucket, Key=key, UploadId=upload, PartNumber=number, Body=data
+            'upload_part', Bucket=bucket, Key=key, UploadId=upload, PartNumber=number, Body=body
         )
         return {'PartNumber': number, 'ETag': response['ETag']}
 
