@@ -7,7 +7,8 @@ uploaded to S3 by a multipart upload with as many parts in flight (see
 ``S3Writes.put``). Both hold about ``concurrency x size`` bytes: memory is
 bounded whatever the file's size. :class:`Window` is the one mechanism of
 both: coroutines submitted from the caller's thread, at most a fixed number
-running, results taken in submission order.
+running, results taken in submission order (reads) or as they come
+(uploads).
 
 The settings are the storage options ``part_size`` and ``max_concurrency``
 of the object-store volumes (:class:`Parts`).
@@ -101,6 +102,17 @@ class Window:
     def next_result(self) -> Any:
         """Wait for the oldest coroutine and give its result (or raise its error)."""
         return self.pending.popleft().result()
+
+    def any_result(self) -> Any:
+        """Wait for any coroutine to finish and give its result (or raise its
+        error): a slow one does not hold the others' slots.
+        """
+        done, _ = concurrent.futures.wait(
+            self.pending, return_when=concurrent.futures.FIRST_COMPLETED
+        )
+        future = next(iter(done))
+        self.pending.remove(future)
+        return future.result()
 
     def cancel(self) -> None:
         """Cancel what is still in flight and wait until it has stopped."""

@@ -190,16 +190,17 @@ class S3Writes(ObjectWrites):
                 while data:
                     number += 1
                     if window.full():
-                        done.append(window.next_result())
+                        done.append(window.any_result())
                     window.submit(
                         self._upload_part(bucket, objkey, upload['UploadId'], number, data)
                     )
                     data = read_part(src, self.parts.size)
                 while window.pending:
-                    done.append(window.next_result())
+                    done.append(window.any_result())
                 self.fs.call_s3(
                     'complete_multipart_upload', Bucket=bucket, Key=objkey,
-                    UploadId=upload['UploadId'], MultipartUpload={'Parts': done}
+                    UploadId=upload['UploadId'],
+                    MultipartUpload={'Parts': sorted(done, key=lambda p: p['PartNumber'])}
                 )
             except BaseException:
                 window.cancel()
