@@ -19,9 +19,11 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import io
+import os
+import stat
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Callable, Coroutine, Deque, Dict, Optional, Union
+from typing import IO, Any, Callable, Coroutine, Deque, Dict, Iterator, Optional, Tuple, Union
 
 from flowserv_fsspec.errors import InvalidConfigurationError
 from flowserv_fsspec.translate import typed_error
@@ -225,3 +227,104 @@ class PartReader(io.RawIOBase):
         if len(data) != end - start:
             raise OSError(f'bytes {start}-{end} gave {len(data)}: the file changed while read')
         return data
+
+
+def upload_parts(src: IO[bytes], size: int) -> Iterator[Tuple[IO[bytes], int]]:
+    """Cut a stream into parts of ``size`` bytes (the last may be shorter),
+    each as a readable, seekable body and its length. A regular file is cut
+    into slices of itself, read when sent (no part is held in memory, like
+    s3transfer's); other streams are read part by part into memory.
+
+    Parameters
+    ----------
+    src: typing.IO
+        The stream, at the position where the upload starts.
+    size: int
+        Bytes per part.
+
+    Returns
+    -------
+    iterator of (typing.IO, int)
+    """
+    fd = regular_file(src)
+    if fd is not None:
+        start, end = src.tell(), os.fstat(fd).st_size
+        for offset in range(start, end, size):
+            length = min(size, end - offset)
+            yield io.BufferedReader(FileSlice(fd, offset, length), COPY_BUFFER), length
+        return
+    while True:
+        data = read_part(src, size)
+        if not data:
+            return
+        # A reader over the bytes: botocore would wrap bytes in a BytesIO,
+        # which aiohttp copies (getbuffer); this one shares them.
+        yield io.BufferedReader(io.BytesIO(data), COPY_BUFFER), len(data)
+
+
+COPY_BUFFER = 64 * 1024
+"""Buffer of the readers of upload bodies (aiohttp sends 64 KiB at a time)."""
+
+
+def regular_file(src: Any) -> Optional[int]:
+    """Give the descriptor of a stream that is a regular file, or None."""
+    try:
+        fd: int = src.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
+    return fd if stat.S_ISREG(os.fstat(fd).st_mode) else None
+
+
+def read_part(src: IO[bytes], size: int) -> bytes:
+    """Read up to ``size`` bytes: fewer only at the end of the stream."""
+    chunks, missing = list(), size
+    while missing:
+        chunk = src.read(missing)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        missing -= len(chunk)
+    return b''.join(chunks)
+
+
+class FileSlice(io.RawIOBase):
+    """Bytes ``offset`` to ``offset + length`` of an open file, read with
+    ``pread`` (independent of the file's position, so slices can be read
+    from several threads at once).
+    """
+
+    def __init__(self, fd: int, offset: int, length: int):
+        """Initialize with the file descriptor and the slice."""
+        super().__init__()
+        self.fd = fd
+        self.offset = offset
+        self.length = length
+        self.position = 0
+
+    def readable(self) -> bool:
+        """Say yes: the slice is readable."""
+        return True
+
+    def seekable(self) -> bool:
+        """Say yes: botocore reads a body more than once (signature, checksum)."""
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        """Fill a buffer with the next bytes of the slice."""
+        count = min(len(buffer), self.length - self.position)
+        if count <= 0:
+            return 0
+        data = os.pread(self.fd, count, self.offset + self.position)
+        buffer[:len(data)] = data
+        self.position += len(data)
+        return len(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Move within the slice."""
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.length}[whence]
+        self.position = max(0, base + offset)
+        return self.position
+
+    def tell(self) -> int:
+        """Give the position within the slice."""
+        return self.position

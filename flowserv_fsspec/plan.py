@@ -9,7 +9,7 @@ volume understands (``store()`` of each handle).
 """
 
 import io
-from typing import IO, Any, Dict, List, Optional, Tuple
+from typing import IO, Any, Dict, List, Optional, Tuple, cast
 
 from fsspec.callbacks import Callback
 
@@ -172,7 +172,7 @@ class Metered(IOHandle):
 
     def stream(self) -> IO[bytes]:
         """Open the file for streamed reading, telling each read's bytes."""
-        return io.BufferedReader(MeteredReader(read_stream(self.file), self.callback))
+        return cast(IO[bytes], MeteredReader(read_stream(self.file), self.callback))
 
     def size(self) -> int:
         """Get size of the file in the number of bytes."""
@@ -199,6 +199,20 @@ class MeteredReader(io.RawIOBase):
         buffer[:len(data)] = data
         self.callback.relative_update(len(data))
         return len(data)
+
+    def advance(self, nbytes: int) -> None:
+        """Tell the callback bytes that were read from the file past this
+        reader (an upload that reads slices of the file itself).
+        """
+        self.callback.relative_update(nbytes)
+
+    def fileno(self) -> int:
+        """Give the descriptor of the file read from (if it has one)."""
+        return self.raw.fileno()
+
+    def tell(self) -> int:
+        """Give the position in the file read from."""
+        return self.raw.tell()
 
     def close(self) -> None:
         """Close the file read from."""

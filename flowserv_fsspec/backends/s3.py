@@ -11,8 +11,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import itertools
 import time
-from typing import IO, Any, Dict, List, Optional
+from typing import IO, Any, Callable, Dict, List, Optional
 
 from fsspec import AbstractFileSystem
 
@@ -24,7 +25,7 @@ from flowserv_fsspec.documents import make_doc
 from flowserv_fsspec.errors import InvalidConfigurationError, VolumeNotFoundError
 from flowserv_fsspec.files import FsspecFile
 from flowserv_fsspec.handles import COPY_CHUNK, IOHandle, read_stream
-from flowserv_fsspec.parts import PartReader, Parts, Window
+from flowserv_fsspec.parts import PartReader, Parts, Window, regular_file, upload_parts
 from flowserv_fsspec.translate import translate_errors
 from flowserv_fsspec.writes import ObjectWrites, Outcomes
 
@@ -37,6 +38,11 @@ DEFAULT_ATTEMPTS = 4
 
 S3_COPY_LIMIT = 5 * 1024 ** 3
 """Largest object that one CopyObject request can copy."""
+
+DEFAULT_CONNECTIONS = 32
+"""Connections a volume's client keeps open (botocore's default is 10): the
+many small requests of a bulk copy wait on the network's round trips, not
+on bandwidth, so more of them in flight make a copy over a distance faster."""
 
 
 def S3Bucket(
@@ -128,18 +134,6 @@ class S3File(FsspecFile):
         return io.BufferedReader(reader, buffer_size=COPY_CHUNK)
 
 
-def read_part(src: IO[bytes], size: int) -> bytes:
-    """Read up to ``size`` bytes: fewer only at the end of the stream."""
-    chunks, missing = list(), size
-    while missing:
-        chunk = src.read(missing)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        missing -= len(chunk)
-    return b''.join(chunks)
-
-
 def bucket_volume(bucket: Any) -> S3Volume:
     """Get the volume of a whole bucket given by name or as a boto3 ``Bucket``.
 
@@ -172,54 +166,53 @@ class S3Writes(ObjectWrites):
 
     def put(self, file: IOHandle, key: str, path: str) -> None:
         """Upload an object: one PUT up to one part's size, else a multipart
-        upload with up to ``parts.concurrency`` parts in flight while the next
-        part is read. A failed upload is aborted: no object appears, and the
-        previous one (if any) stays.
+        upload with up to ``parts.concurrency`` parts in flight (see
+        :func:`flowserv_fsspec.parts.upload_parts`). A failed upload is
+        aborted: no object appears, and the previous one (if any) stays.
         """
         bucket, objkey = path.split('/', 1)
         with read_stream(file) as src:
-            data = read_part(src, self.parts.size)
-            if len(data) < self.parts.size:
-                self.fs.pipe_file(path, data)
+            parts = upload_parts(src, self.parts.size)
+            first = next(parts, None)
+            if first is None or first[1] < self.parts.size:
+                self.fs.pipe_file(path, first[0].read() if first else b'')
                 return
-            upload = self.fs.call_s3('create_multipart_upload', Bucket=bucket, Key=objkey)
+            created = self.fs.call_s3('create_multipart_upload', Bucket=bucket, Key=objkey)
+            upload = created['UploadId']
             window = Window(self.fs.loop, self.parts.concurrency)
+            # Slices of a file are read past src: a progress counter is told.
+            advance = getattr(src, 'advance', None) if regular_file(src) is not None else None
             done: List[Dict[str, Any]] = list()
             try:
-                number = 0
-                while data:
-                    number += 1
+                for number, (body, length) in enumerate(itertools.chain([first], parts), 1):
                     if window.full():
                         done.append(window.any_result())
-                    window.submit(
-                        self._upload_part(bucket, objkey, upload['UploadId'], number, data)
-                    )
-                    data = read_part(src, self.parts.size)
+                    window.submit(self._upload_part(
+                        bucket, objkey, upload, number, body, length, advance
+                    ))
                 while window.pending:
                     done.append(window.any_result())
                 self.fs.call_s3(
-                    'complete_multipart_upload', Bucket=bucket, Key=objkey,
-                    UploadId=upload['UploadId'],
+                    'complete_multipart_upload', Bucket=bucket, Key=objkey, UploadId=upload,
                     MultipartUpload={'Parts': sorted(done, key=lambda p: p['PartNumber'])}
                 )
             except BaseException:
                 window.cancel()
                 with contextlib.suppress(Exception):
                     self.fs.call_s3(
-                        'abort_multipart_upload', Bucket=bucket, Key=objkey,
-                        UploadId=upload['UploadId']
+                        'abort_multipart_upload', Bucket=bucket, Key=objkey, UploadId=upload
                     )
                 raise
 
     async def _upload_part(
-        self, bucket: str, key: str, upload: str, number: int, data: bytes
+        self, bucket: str, key: str, upload: str, number: int, body: IO[bytes], length: int,
+        advance: Optional[Callable[[int], None]]
     ) -> Dict[str, Any]:
-        # A file over the bytes: botocore would wrap bytes in a BytesIO, which
-        # aiohttp copies (getbuffer); this reader shares them.
-        body = io.BufferedReader(io.BytesIO(data))
         response = await self.fs._call_s3(
             'upload_part', Bucket=bucket, Key=key, UploadId=upload, PartNumber=number, Body=body
         )
+        if advance is not None:  # the part was read from the file, not through src
+            advance(length)
         return {'PartNumber': number, 'ETag': response['ETag']}
 
     def copy_many(self, files: List[FsspecFile], keys: List[str], paths: List[str]) -> Outcomes:
@@ -281,6 +274,8 @@ class S3Volume(BucketVolume):
         s3fs's 5 around botocore's 5 made 25 attempts, so a silent server held
         a listing for minutes (with this default: 4 x 20 s). An explicit
         ``config_kwargs={'retries': ...}`` takes precedence for botocore.
+        Connections: ``config_kwargs={'max_pool_connections': n}`` (default
+        :data:`DEFAULT_CONNECTIONS`).
         """
         s3fs = import_backend('s3fs', 's3://', 's3')
         timeout = timeout_option(options)
@@ -295,6 +290,7 @@ class S3Volume(BucketVolume):
         })
         config.setdefault('connect_timeout', timeout)
         config.setdefault('read_timeout', timeout)
+        config.setdefault('max_pool_connections', DEFAULT_CONNECTIONS)
         options['config_kwargs'] = config
         fs = s3fs.S3FileSystem(use_listings_cache=False, **options)
         fs.retries = retries or 1

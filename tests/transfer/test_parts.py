@@ -5,10 +5,18 @@ left behind by a failure, no mix of two versions, and progress per part."""
 import os
 import uuid
 
+import fsspec
 import pytest
 from fsspec.callbacks import Callback
 
-from flowserv_fsspec import AzureVolume, GCVolume, LocalVolume, S3Volume, copy_files
+from flowserv_fsspec import (
+    AzureVolume,
+    GCVolume,
+    LocalVolume,
+    MemoryVolume,
+    S3Volume,
+    copy_files,
+)
 from flowserv_fsspec.base import copy_planned, plan
 from flowserv_fsspec.errors import InvalidConfigurationError, TransferError, VolumeError
 from flowserv_fsspec.files import StreamedFile
@@ -54,6 +62,18 @@ def test_download_in_concurrent_parts(bucket, s3_server, tmp_path):
     assert counts['methods']['GET'] == 5 + 1  # the parts, and the listing
     assert 2 <= s3_server.counter.max_in_flight <= 3
     assert os.listdir(tmp_path / 'dst') == ['copy.bin']
+
+
+def test_upload_of_a_stream_that_is_not_a_file(bucket, s3_server):
+    """Parts of a source without a file descriptor are read into memory."""
+    data = payload(12 * MiB)
+    source = MemoryVolume(fsspec.filesystem('memory'), root=f'/{uuid.uuid4().hex}')
+    put(source, 'big.bin', data)
+    target = s3_volume(bucket)
+    s3_server.counter.reset()
+    copy_files('big.bin', source, 'big.bin', target)
+    assert target.load('big.bin').open().read() == data
+    assert s3_server.counter.snapshot()['methods']['PUT'] == 3
 
 
 def test_a_small_file_is_one_put(bucket, s3_server, tmp_path):
@@ -143,23 +163,26 @@ def test_other_object_stores_download_in_parts(backend, request, tmp_path):
     assert len(first) == MiB
 
 
-def test_progress_advances_part_by_part(bucket, tmp_path):
-    class Recorder(Callback):
-        def __init__(self):
-            super().__init__()
-            self.updates = []
+class Recorder(Callback):
+    def __init__(self):
+        super().__init__()
+        self.updates = []
 
-        def call(self, *args, **kwargs):
-            self.updates.append(self.value)
+    def call(self, *args, **kwargs):
+        self.updates.append(self.value)
 
+
+@pytest.mark.parametrize('direction', ['download', 'upload'])
+def test_progress_advances_part_by_part(bucket, tmp_path, direction):
     data = payload(23 * MiB)
-    source = s3_volume(bucket)
+    remote, local = s3_volume(bucket), LocalVolume(str(tmp_path / 'local'))
+    source, target = (remote, local) if direction == 'download' else (local, remote)
     put(source, 'big.bin', data)
     recorder = Recorder()
-    copy_files('big.bin', source, 'copy.bin', LocalVolume(str(tmp_path / 'dst')),
-               callback=recorder)
+    copy_files('big.bin', source, 'copy.bin', target, callback=recorder)
     assert recorder.size == len(data) and recorder.value == len(data)
-    assert len([v for v in recorder.updates if 0 < v < len(data)]) >= 5
+    assert len([v for v in recorder.updates if 0 < v < len(data)]) >= 4
+    assert target.load('copy.bin').open().read() == data
 
 
 @pytest.mark.parametrize('options', [
