@@ -13,7 +13,7 @@ import functools
 import io
 import itertools
 import time
-from typing import IO, Any, Callable, Dict, List, Optional
+from typing import IO, Any, Callable, Coroutine, Dict, Iterable, List, Optional
 
 from fsspec import AbstractFileSystem
 
@@ -38,6 +38,9 @@ DEFAULT_ATTEMPTS = 4
 
 S3_COPY_LIMIT = 5 * 1024 ** 3
 """Largest object that one CopyObject request can copy."""
+
+MAX_PARTS = 10000
+"""Most parts of one multipart upload."""
 
 DEFAULT_CONNECTIONS = 32
 """Connections a volume's client keeps open (botocore's default is 10): the
@@ -170,44 +173,95 @@ class S3Writes(ObjectWrites):
         :func:`flowserv_fsspec.parts.upload_parts`). A failed upload is
         aborted: no object appears, and the previous one (if any) stays.
         """
-        bucket, objkey = path.split('/', 1)
         with read_stream(file) as src:
             parts = upload_parts(src, self.parts.size)
             first = next(parts, None)
             if first is None or first[1] < self.parts.size:
                 self.fs.pipe_file(path, first[0].read() if first else b'')
                 return
-            created = self.fs.call_s3('create_multipart_upload', Bucket=bucket, Key=objkey)
-            upload = created['UploadId']
-            window = Window(self.fs.loop, self.parts.concurrency)
             # Slices of a file are read past src: a progress counter is told.
             advance = getattr(src, 'advance', None) if regular_file(src) is not None else None
-            done: List[Dict[str, Any]] = list()
-            try:
-                for number, (body, length) in enumerate(itertools.chain([first], parts), 1):
-                    if window.full():
-                        done.append(window.any_result())
-                    window.submit(self._upload_part(
-                        bucket, objkey, upload, number, body, length, advance
-                    ))
-                while window.pending:
+            self._multipart(path, (
+                functools.partial(self._upload_part, path, body, length, advance)
+                for body, length in itertools.chain([first], parts)
+            ))
+
+    def copy_many(self, files: List[FsspecFile], keys: List[str], paths: List[str]) -> Outcomes:
+        """Copy objects with one CopyObject request each, sent concurrently
+        (s3fs's ``cp_file`` first asks every object's size, known here from
+        the listing); objects over 5 GiB, too big for one request, in parts
+        (:meth:`copy_in_parts`).
+        """
+        small = [i for i, file in enumerate(files) if file.size() <= S3_COPY_LIMIT]
+        outcomes: Outcomes = [None] * len(files)
+        copied = run_each(self.fs, [('copy_basic', (files[i].path, paths[i])) for i in small])
+        for i, error in zip(small, copied):
+            outcomes[i] = error
+        for i, file in enumerate(files):
+            if file.size() > S3_COPY_LIMIT:
+                try:
+                    self.copy_in_parts(file.path, paths[i])
+                except Exception as ex:
+                    outcomes[i] = ex
+        return outcomes
+
+    def copy_in_parts(self, source: str, path: str) -> None:
+        """Copy an object server-side with a multipart upload of ranges of it
+        (UploadPartCopy), ``parts.concurrency`` parts in flight, each pinned to
+        the source's ETag: a source replaced meanwhile fails the copy, which
+        is then aborted (no object appears).
+
+        Parameters
+        ----------
+        source: string
+            Path of the object to copy (bucket/key).
+        path: string
+            Path of the copy.
+        """
+        bucket, key = source.split('/', 1)
+        head = self.fs.call_s3('head_object', Bucket=bucket, Key=key)
+        size = head['ContentLength']
+        part = max(self.parts.size, -(-size // MAX_PARTS))
+        self._multipart(path, (
+            functools.partial(
+                self._copy_part, path, source, start, min(start + part, size) - 1, head['ETag']
+            )
+            for start in range(0, size, part)
+        ))
+
+    def _multipart(
+        self, path: str, parts: Iterable[Callable[[str, int], Coroutine[Any, Any, Any]]]
+    ) -> None:
+        """Run a multipart upload: each part's coroutine is made with the upload
+        id and its number; at most ``parts.concurrency`` run at once. On any
+        failure (or interrupt) the upload is aborted.
+        """
+        bucket, key = path.split('/', 1)
+        upload = self.fs.call_s3('create_multipart_upload', Bucket=bucket, Key=key)['UploadId']
+        window = Window(self.fs.loop, self.parts.concurrency)
+        done: List[Dict[str, Any]] = list()
+        try:
+            for number, make in enumerate(parts, 1):
+                if window.full():
                     done.append(window.any_result())
-                self.fs.call_s3(
-                    'complete_multipart_upload', Bucket=bucket, Key=objkey, UploadId=upload,
-                    MultipartUpload={'Parts': sorted(done, key=lambda p: p['PartNumber'])}
-                )
-            except BaseException:
-                window.cancel()
-                with contextlib.suppress(Exception):
-                    self.fs.call_s3(
-                        'abort_multipart_upload', Bucket=bucket, Key=objkey, UploadId=upload
-                    )
-                raise
+                window.submit(make(upload, number))
+            while window.pending:
+                done.append(window.any_result())
+            self.fs.call_s3(
+                'complete_multipart_upload', Bucket=bucket, Key=key, UploadId=upload,
+                MultipartUpload={'Parts': sorted(done, key=lambda p: p['PartNumber'])}
+            )
+        except BaseException:
+            window.cancel()
+            with contextlib.suppress(Exception):
+                self.fs.call_s3('abort_multipart_upload', Bucket=bucket, Key=key, UploadId=upload)
+            raise
 
     async def _upload_part(
-        self, bucket: str, key: str, upload: str, number: int, body: IO[bytes], length: int,
-        advance: Optional[Callable[[int], None]]
+        self, path: str, body: IO[bytes], length: int, advance: Optional[Callable[[int], None]],
+        upload: str, number: int
     ) -> Dict[str, Any]:
+        bucket, key = path.split('/', 1)
         response = await self.fs._call_s3(
             'upload_part', Bucket=bucket, Key=key, UploadId=upload, PartNumber=number, Body=body
         )
@@ -215,17 +269,15 @@ class S3Writes(ObjectWrites):
             advance(length)
         return {'PartNumber': number, 'ETag': response['ETag']}
 
-    def copy_many(self, files: List[FsspecFile], keys: List[str], paths: List[str]) -> Outcomes:
-        """Copy objects with one CopyObject request each, sent concurrently.
-
-        s3fs's ``cp_file`` first asks every object's size (a HEAD each); the
-        sizes are known from the listing. Objects over 5 GiB, which need a
-        multipart copy, go through ``cp_file``.
-        """
-        return run_each(self.fs, [
-            ('copy_basic' if f.size() <= S3_COPY_LIMIT else 'cp_file', (f.path, p))
-            for f, p in zip(files, paths)
-        ])
+    async def _copy_part(
+        self, path: str, source: str, first: int, last: int, etag: str, upload: str, number: int
+    ) -> Dict[str, Any]:
+        bucket, key = path.split('/', 1)
+        response = await self.fs._call_s3(
+            'upload_part_copy', Bucket=bucket, Key=key, UploadId=upload, PartNumber=number,
+            CopySource=source, CopySourceRange=f'bytes={first}-{last}', CopySourceIfMatch=etag
+        )
+        return {'PartNumber': number, 'ETag': response['CopyPartResult']['ETag']}
 
 
 class S3Volume(BucketVolume):

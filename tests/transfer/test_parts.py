@@ -17,6 +17,7 @@ from flowserv_fsspec import (
     S3Volume,
     copy_files,
 )
+from flowserv_fsspec.backends import s3 as s3_backend
 from flowserv_fsspec.base import copy_planned, plan
 from flowserv_fsspec.errors import InvalidConfigurationError, TransferError, VolumeError
 from flowserv_fsspec.files import StreamedFile
@@ -193,3 +194,40 @@ def test_part_options_are_checked(options):
     with pytest.raises(InvalidConfigurationError) as ex:
         S3Volume('bkt', storage_options=options)
     assert next(iter(options)) in str(ex.value)
+
+
+def test_a_copy_too_big_for_one_request_goes_in_parts(bucket, s3_server, monkeypatch):
+    monkeypatch.setattr(s3_backend, 'S3_COPY_LIMIT', 10 * MiB)  # S3's is 5 GiB
+    data = payload(23 * MiB)
+    source = s3_volume(bucket)
+    put(source, 'big.bin', data)
+    target = source.get_store_for_folder('copy')  # same endpoint: server-side
+    s3_server.counter.reset()
+    copy_files('big.bin', source, 'big.bin', target)
+    assert target.load('big.bin').open().read() == data
+    counts = s3_server.counter.snapshot()
+    assert counts['methods']['PUT'] == 5  # UploadPartCopy of 5 MiB ranges
+    assert counts['bytes_in'] < MiB and counts['bytes_out'] < MiB  # no payload moved
+    assert 2 <= s3_server.counter.max_in_flight <= 3
+
+
+def test_a_failed_copy_in_parts_leaves_no_object(bucket, s3_server, s3_client, monkeypatch):
+    monkeypatch.setattr(s3_backend, 'S3_COPY_LIMIT', 10 * MiB)
+    source = s3_volume(bucket, retries=1)
+    put(source, 'big.bin', payload(12 * MiB))
+    target = source.get_store_for_folder('copy')
+    pairs = plan('big.bin', source, 'big.bin')
+    real = target.fs._call_s3
+
+    async def failing(method, *args, **kwargs):
+        if method == 'upload_part_copy' and kwargs['PartNumber'] == 2:
+            raise OSError('connection lost')
+        return await real(method, *args, **kwargs)
+
+    monkeypatch.setattr(target.fs, '_call_s3', failing)
+    with pytest.raises(TransferError):
+        copy_planned(pairs, source, target)
+    monkeypatch.undo()
+    assert files_of(target) == {}
+    uploads = s3_client.call_s3('list_multipart_uploads', Bucket=bucket).get('Uploads', [])
+    assert [u['Key'] for u in uploads if u['Key'].startswith(target.prefix)] == []
