@@ -7,13 +7,13 @@ front to back in large blocks, for a copy of a big file.
 """
 
 import io
-from typing import IO, Any, Optional, Tuple
+from typing import IO, Any, Callable, Optional, Tuple
 
 from fsspec import AbstractFileSystem
 
 from flowserv_fsspec.errors import StorageError
 from flowserv_fsspec.handles import COPY_CHUNK, IOHandle
-from flowserv_fsspec.parts import PartReader, Parts
+from flowserv_fsspec.parts import PartReader, Parts, Ranges, download_to_file
 from flowserv_fsspec.translate import translate_errors
 
 
@@ -105,9 +105,8 @@ class FsspecFile(IOHandle):
     def read_in_parts(self) -> IO[bytes]:
         """Open the file for reading front to back with up to
         ``parts.concurrency`` ranged reads of ``parts.size`` bytes in flight
-        (async filesystems only). The file's version is read first and checked
-        again at the end: a file replaced meanwhile is an error, not a mix of
-        two versions.
+        (async filesystems only), all of one version of the file (see
+        ``ranges``).
 
         Returns
         -------
@@ -116,6 +115,53 @@ class FsspecFile(IOHandle):
         Raises
         ------
         flowserv_fsspec.errors.UnknownFileError
+        """
+        ranges = self.ranges()
+        return io.BufferedReader(PartReader(ranges, self.parts or Parts()), COPY_CHUNK)
+
+    def download_to(self, fd: int, advance: Optional[Callable[[int], None]] = None) -> bool:
+        """Write a big file of an object store into an open regular file, each
+        part where it belongs as soon as it arrives (no part waits for an
+        earlier one), with up to ``parts.concurrency`` ranged reads of
+        ``parts.size`` bytes in flight, all of one version of the file.
+
+        Parameters
+        ----------
+        fd: int
+            Descriptor of the file written (at offsets from 0).
+        advance: callable, default=None
+            Told the bytes of each part written.
+
+        Returns
+        -------
+        bool
+            False (nothing written) for a file that is not read in parts.
+
+        Raises
+        ------
+        flowserv_fsspec.errors.VolumeError
+        """
+        if not self.in_parts():
+            return False
+        download_to_file(self.ranges(), self.parts or Parts(), fd, advance)
+        return True
+
+    def in_parts(self) -> bool:
+        """Whether the whole file is read in concurrent parts: bigger than one
+        part, on an async filesystem of a volume with part settings.
+        """
+        parts = self.parts
+        return parts is not None and self.fs.async_impl and self.size() > parts.size
+
+    def ranges(self) -> Ranges:
+        """Get the reads of byte ranges of this version of the file: its
+        version (one metadata request) is checked again after the last range,
+        so a file replaced meanwhile is an error, not a mix of two versions
+        (backends that can pin each read to a version override it).
+
+        Returns
+        -------
+        flowserv_fsspec.parts.Ranges
         """
         before = self._version()
 
@@ -127,10 +173,7 @@ class FsspecFile(IOHandle):
             data: bytes = await self.fs._cat_file(self.path, start=start, end=end)
             return data
 
-        reader = PartReader(
-            self.fs.loop, fetch, self.size(), self.parts or Parts(), self.key, self.volume, verify
-        )
-        return io.BufferedReader(reader, buffer_size=COPY_CHUNK)
+        return Ranges(self.fs.loop, fetch, self.size(), self.key, self.volume, verify)
 
     def _version(self) -> Tuple[Any, ...]:
         """Get what tells two versions of the file apart, with one metadata request."""
@@ -180,14 +223,24 @@ class StreamedFile(IOHandle):
         """Open the file for reading front to back: in concurrent parts when it
         is bigger than one part on an async filesystem, else in large blocks.
         """
-        parts = self.file.parts
-        if parts is not None and self.file.fs.async_impl and self.file.size() > parts.size:
+        if self.file.in_parts():
             return self.file.read_in_parts()
         with translate_errors(self.file.key, self.file.volume):
             handle: IO[bytes] = self.file.fs.open(
                 self.file.path, 'rb', block_size=STREAM_BLOCK_SIZE
             )
         return handle
+
+    def download_to(self, fd: int, advance: Optional[Callable[[int], None]] = None) -> bool:
+        """Write the file into an open regular file in concurrent parts, when it
+        is big and on an object store; else do nothing (see ``FsspecFile``).
+
+        Returns
+        -------
+        bool
+            Whether the file was written.
+        """
+        return self.file.download_to(fd, advance)
 
     def size(self) -> int:
         """Get size of the file in the number of bytes."""

@@ -20,12 +20,12 @@ import asyncio
 import concurrent.futures
 import io
 import os
-import stat
 from collections import deque
 from dataclasses import dataclass
 from typing import IO, Any, Callable, Coroutine, Deque, Dict, Iterator, Optional, Tuple, Union
 
 from flowserv_fsspec.errors import InvalidConfigurationError
+from flowserv_fsspec.handles import regular_file
 from flowserv_fsspec.translate import typed_error
 
 
@@ -128,47 +128,77 @@ Fetch = Callable[[int, int], Coroutine[Any, Any, Union[bytes, bytearray]]]
 """A coroutine function giving the bytes from start to end (exclusive)."""
 
 
+@dataclass
+class Ranges:
+    """The ranged reads of one version of a file."""
+
+    loop: asyncio.AbstractEventLoop
+    """The filesystem's event loop (running in its own thread)."""
+    fetch: Fetch
+    """Coroutine function giving the bytes from start to end (exclusive)."""
+    length: int
+    """Size of the file."""
+    key: str
+    """Key of the file (for error messages)."""
+    volume: str
+    """Description of the volume (for error messages)."""
+    verify: Optional[Callable[[], None]] = None
+    """Called after the last range: raises if the file changed meanwhile (for
+    filesystems whose reads cannot be pinned to one version)."""
+
+    def starts(self, size: int) -> range:
+        """Give the offsets of parts of ``size`` bytes."""
+        return range(0, self.length, size)
+
+    async def read(self, start: int, end: int) -> Union[bytes, bytearray]:
+        """Read bytes start to end, again when the response broke off (up to
+        READ_ATTEMPTS); a part of the wrong length is an error.
+        """
+        attempt = 1
+        while True:
+            try:
+                data = await self.fetch(start, end)
+                break
+            except (FileNotFoundError, PermissionError):
+                raise
+            except Exception:
+                if attempt == READ_ATTEMPTS:
+                    raise
+                await asyncio.sleep(0.2 * 2 ** attempt)
+                attempt += 1
+        if len(data) != end - start:
+            raise OSError(f'bytes {start}-{end} gave {len(data)}: the file changed while read')
+        return data
+
+    async def located(self, start: int, end: int) -> Tuple[int, Union[bytes, bytearray]]:
+        """Read bytes start to end; give them with their offset."""
+        return start, await self.read(start, end)
+
+    def failed(self, error: Exception) -> BaseException:
+        """Give the typed error, naming the file, of a failed read."""
+        return typed_error(error, self.key, self.volume)
+
+
 class PartReader(io.RawIOBase):
     """A file read front to back while up to ``concurrency`` ranged reads of
-    ``size`` bytes run ahead. A read that breaks off is tried again (up to
-    READ_ATTEMPTS); a part of the wrong length is an error. Errors are typed,
-    naming the file's key.
+    ``size`` bytes run ahead; errors are typed, naming the file's key.
     """
 
-    def __init__(
-        self, loop: asyncio.AbstractEventLoop, fetch: Fetch, length: int, parts: Parts,
-        key: str, volume: str, verify: Optional[Callable[[], None]] = None
-    ):
+    def __init__(self, ranges: Ranges, parts: Parts):
         """Initialize and start the first reads.
 
         Parameters
         ----------
-        loop: asyncio.AbstractEventLoop
-            The filesystem's event loop (running in its own thread).
-        fetch: callable
-            Coroutine function giving the bytes from start to end (exclusive).
-        length: int
-            Size of the file.
+        ranges: flowserv_fsspec.parts.Ranges
+            The reads of the file.
         parts: flowserv_fsspec.parts.Parts
             Part size and parts in flight.
-        key: string
-            Key of the file (for error messages).
-        volume: string
-            Description of the volume (for error messages).
-        verify: callable, default=None
-            Called when the last part was read: raises if the file changed
-            while it was read (for filesystems whose reads cannot be pinned
-            to one version).
         """
         super().__init__()
-        self.fetch = fetch
-        self.length = length
+        self.ranges = ranges
         self.parts = parts
-        self.key = key
-        self.volume = volume
-        self.verify = verify
-        self.window = Window(loop, parts.concurrency)
-        self._scheduled = 0
+        self.window = Window(ranges.loop, parts.concurrency)
+        self._starts = iter(ranges.starts(parts.size))
         self._buffer = memoryview(b'')
         self._schedule()
 
@@ -190,10 +220,10 @@ class PartReader(io.RawIOBase):
                 self._buffer = memoryview(self.window.next_result())
             except Exception as ex:
                 self.window.cancel()
-                raise typed_error(ex, self.key, self.volume) from ex
+                raise self.ranges.failed(ex) from ex
             self._schedule()
-            if not self.window.pending and self.verify is not None:
-                self.verify()
+            if not self.window.pending and self.ranges.verify is not None:
+                self.ranges.verify()
         count = min(len(buffer), len(self._buffer))
         buffer[:count] = self._buffer[:count]
         self._buffer = self._buffer[count:]
@@ -206,27 +236,48 @@ class PartReader(io.RawIOBase):
         super().close()
 
     def _schedule(self) -> None:
-        while not self.window.full() and self._scheduled < self.length:
-            end = min(self._scheduled + self.parts.size, self.length)
-            self.window.submit(self._read_part(self._scheduled, end))
-            self._scheduled = end
+        while not self.window.full():
+            start = next(self._starts, None)
+            if start is None:
+                return
+            end = min(start + self.parts.size, self.ranges.length)
+            self.window.submit(self.ranges.read(start, end))
 
-    async def _read_part(self, start: int, end: int) -> Union[bytes, bytearray]:
-        attempt = 1
-        while True:
-            try:
-                data = await self.fetch(start, end)
-                break
-            except (FileNotFoundError, PermissionError):
-                raise
-            except Exception:
-                if attempt == READ_ATTEMPTS:
-                    raise
-                await asyncio.sleep(0.2 * 2 ** attempt)
-                attempt += 1
-        if len(data) != end - start:
-            raise OSError(f'bytes {start}-{end} gave {len(data)}: the file changed while read')
-        return data
+
+def download_to_file(
+    ranges: Ranges, parts: Parts, fd: int, advance: Optional[Callable[[int], None]] = None
+) -> None:
+    """Write a file's ranges into an open file at their offsets as they
+    arrive, up to ``parts.concurrency`` in flight: a slow part holds no other
+    part's slot (s3transfer's way; a stream must wait for it).
+
+    Raises
+    ------
+    flowserv_fsspec.errors.VolumeError
+    """
+    window = Window(ranges.loop, parts.concurrency)
+
+    def write(located: Tuple[int, Union[bytes, bytearray]]) -> None:
+        offset, data = located
+        view = memoryview(data)
+        while view:
+            view = view[os.pwrite(fd, view, offset + len(data) - len(view)):]
+        if advance is not None:
+            advance(len(data))
+
+    try:
+        for start in ranges.starts(parts.size):
+            if window.full():
+                write(window.any_result())
+            window.submit(ranges.located(start, min(start + parts.size, ranges.length)))
+        while window.pending:
+            write(window.any_result())
+    except Exception as ex:
+        window.cancel()
+        raise ranges.failed(ex) from ex
+    os.ftruncate(fd, ranges.length)
+    if ranges.verify is not None:
+        ranges.verify()
 
 
 def upload_parts(src: IO[bytes], size: int) -> Iterator[Tuple[IO[bytes], int]]:
@@ -264,15 +315,6 @@ def upload_parts(src: IO[bytes], size: int) -> Iterator[Tuple[IO[bytes], int]]:
 
 COPY_BUFFER = 64 * 1024
 """Buffer of the readers of upload bodies (aiohttp sends 64 KiB at a time)."""
-
-
-def regular_file(src: Any) -> Optional[int]:
-    """Give the descriptor of a stream that is a regular file, or None."""
-    try:
-        fd: int = src.fileno()
-    except (AttributeError, OSError, ValueError):
-        return None
-    return fd if stat.S_ISREG(os.fstat(fd).st_mode) else None
 
 
 def read_part(src: IO[bytes], size: int) -> bytes:

@@ -9,7 +9,7 @@ volume understands (``store()`` of each handle).
 """
 
 import io
-from typing import IO, Any, Dict, List, Optional, Tuple, cast
+from typing import IO, Any, Callable, Dict, List, Optional, Tuple, cast
 
 from fsspec.callbacks import Callback
 
@@ -178,6 +178,12 @@ class Metered(IOHandle):
         """Get size of the file in the number of bytes."""
         size: int = self.file.size()
         return size
+
+    def download_to(self, fd: int, advance: Optional[Callable[[int], None]] = None) -> bool:
+        """Write the file by offsets if the handle can, telling the bytes."""
+        return isinstance(self.file, IOHandle) and self.file.download_to(
+            fd, self.callback.relative_update
+        )
 
 
 class MeteredReader(io.RawIOBase):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import io
 import itertools
 import time
 from typing import IO, Any, Callable, Coroutine, Dict, Iterable, List, Optional
@@ -24,8 +23,8 @@ from flowserv_fsspec.concurrency import run_each
 from flowserv_fsspec.documents import make_doc
 from flowserv_fsspec.errors import InvalidConfigurationError, VolumeNotFoundError
 from flowserv_fsspec.files import FsspecFile
-from flowserv_fsspec.handles import COPY_CHUNK, IOHandle, read_stream
-from flowserv_fsspec.parts import PartReader, Parts, Window, regular_file, upload_parts
+from flowserv_fsspec.handles import COPY_CHUNK, IOHandle, read_stream, regular_file
+from flowserv_fsspec.parts import Ranges, Window, upload_parts
 from flowserv_fsspec.translate import translate_errors
 from flowserv_fsspec.writes import ObjectWrites, Outcomes
 
@@ -97,14 +96,14 @@ class S3File(FsspecFile):
         )
         self.bucket = bucket
 
-    def read_in_parts(self) -> IO[bytes]:
-        """Read the object front to back in concurrent ranged GETs, each pinned
-        to the version that a first HEAD found (``If-Match`` its ETag): an
-        object replaced meanwhile fails the read instead of mixing versions.
+    def ranges(self) -> Ranges:
+        """Get ranged GETs, each pinned to the version that a first HEAD found
+        (``If-Match`` its ETag): an object replaced meanwhile fails the read
+        instead of mixing versions.
 
         Returns
         -------
-        typing.IO
+        flowserv_fsspec.parts.Ranges
 
         Raises
         ------
@@ -130,11 +129,7 @@ class S3File(FsspecFile):
                 response['Body'].close()
             return data if filled == len(data) else data[:filled]
 
-        reader = PartReader(
-            self.fs.loop, fetch, head['ContentLength'], self.parts or Parts(), self.key,
-            self.volume
-        )
-        return io.BufferedReader(reader, buffer_size=COPY_CHUNK)
+        return Ranges(self.fs.loop, fetch, head['ContentLength'], self.key, self.volume)
 
 
 def bucket_volume(bucket: Any) -> S3Volume:
