@@ -23,8 +23,9 @@ from flowserv_fsspec import (
     WebdavVolume,
 )
 from flowserv_fsspec.testing import rclone_server
-from flowserv_fsspec.testing.azurite_server import AzuriteServer, azurite_binary, free_port
+from flowserv_fsspec.testing.azurite_server import AzuriteServer, azurite_binary
 from flowserv_fsspec.testing.moto_server import MotoS3Server
+from flowserv_fsspec.testing.processes import free_port
 from flowserv_fsspec.testing.rclone_server import RcloneS3Server, rclone_binary
 from flowserv_fsspec.testing.sftp_server import SftpServer
 from flowserv_fsspec.testing.webdav_server import WebdavServer

@@ -7,11 +7,11 @@ into a cache folder; without node/npm on the machine there is none.
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
-import time
 from pathlib import Path
 from typing import Any, Optional
+
+from flowserv_fsspec.testing.processes import free_port, wait_until_listening
 
 
 AZURITE_VERSION = '3.35.0'
@@ -61,14 +61,6 @@ def azurite_binary(cache: Path) -> Optional[str]:
     return shutil.which('azurite-blob', path=local_bin)
 
 
-def free_port() -> int:
-    """Give a port on 127.0.0.1 that is free now."""
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 class AzuriteServer:
     """Azurite blob service in its own process (a context manager), data in a
     folder.
@@ -93,17 +85,8 @@ class AzuriteServer:
              '--disableTelemetry'],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        proc = self._proc
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(('127.0.0.1', self.port), timeout=0.5).close()
-                return self
-            except OSError as ex:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    code = proc.poll()
-                    raise RuntimeError(f'Azurite did not start (exit code {code})') from ex
-                time.sleep(0.1)
+        wait_until_listening(self._proc, self.port, 'Azurite')
+        return self
 
     def __exit__(self, *args: Any) -> None:
         if self._proc is not None:

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from flowserv_fsspec.testing.azurite_server import free_port
+from flowserv_fsspec.testing.processes import free_port, wait_until_listening
 
 
 KEY, SECRET = 'rclone-key', 'rclone-secret-key'
@@ -81,16 +79,8 @@ class RcloneS3Server:
              '--auth-key', f'{KEY},{SECRET}', str(self.root)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
         )
-        proc = self._proc
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(('127.0.0.1', self.port), timeout=0.5).close()
-                return self
-            except OSError as ex:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f'rclone did not start (exit code {proc.poll()})') from ex
-                time.sleep(0.05)
+        wait_until_listening(self._proc, self.port, 'rclone serve s3', timeout=30)
+        return self
 
     def __exit__(self, *args: Any) -> None:
         if self._proc is not None:

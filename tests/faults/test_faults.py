@@ -18,8 +18,8 @@ from flowserv_fsspec.base import copy_files
 from flowserv_fsspec.errors import InvalidConfigurationError, StorageError, TransferError
 from flowserv_fsspec.keys import is_temp_path
 from flowserv_fsspec.testing import files_of, put
-from flowserv_fsspec.testing.azurite_server import free_port
 from flowserv_fsspec.testing.moto_server import MotoS3Server
+from flowserv_fsspec.testing.processes import free_port
 from flowserv_fsspec.testing.webdav_server import WebdavServer
 
 
