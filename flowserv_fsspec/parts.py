@@ -1,14 +1,17 @@
 """Big files in parts: a bounded number of parts in flight at once.
 
-A big file is read front to back by :class:`PartReader`, which keeps up to
-``concurrency`` ranged reads running ahead of the reader on the
-filesystem's event loop (s3fs, gcsfs, adlfs and HTTP are async), and is
-uploaded to S3 by a multipart upload with as many parts in flight (see
-``S3Writes.put``). Both hold about ``concurrency x size`` bytes: memory is
-bounded whatever the file's size. :class:`Window` is the one mechanism of
-both: coroutines submitted from the caller's thread, at most a fixed number
-running, results taken in submission order (reads) or as they come
-(uploads).
+Downloads: the ranged reads of one version of a file (:class:`Ranges`) run
+on the filesystem's event loop (s3fs, gcsfs and adlfs are async), up to
+``concurrency`` at once, either written at their offsets into a local file
+as they arrive (:func:`download_to_file`) or read front to back as a stream
+(:class:`PartReader`, for any other target). Uploads: S3 multipart uploads
+with as many parts in flight (``S3Writes``), whose parts are slices of the
+source file itself (:class:`FileSlice`, nothing held in memory) or, for
+other sources, bytes read part by part (:func:`upload_parts`). Memory stays
+within about ``concurrency x size`` bytes, whatever the file's size.
+:class:`Window` is the one mechanism of all: coroutines submitted from the
+caller's thread, at most a fixed number running, results taken in
+submission order (streams) or as they come.
 
 The settings are the storage options ``part_size`` and ``max_concurrency``
 of the object-store volumes (:class:`Parts`).
@@ -257,8 +260,11 @@ def download_to_file(
     """
     window = Window(ranges.loop, parts.concurrency)
 
-    def write(located: Tuple[int, Union[bytes, bytearray]]) -> None:
-        offset, data = located
+    def write_next() -> None:
+        try:
+            offset, data = window.any_result()
+        except Exception as ex:  # a read failed: named by the source's key
+            raise ranges.failed(ex) from ex
         view = memoryview(data)
         while view:
             view = view[os.pwrite(fd, view, offset + len(data) - len(view)):]
@@ -268,14 +274,12 @@ def download_to_file(
     try:
         for start in ranges.starts(parts.size):
             if window.full():
-                write(window.any_result())
+                write_next()
             window.submit(ranges.located(start, min(start + parts.size, ranges.length)))
         while window.pending:
-            write(window.any_result())
-    except Exception as ex:
+            write_next()
+    finally:
         window.cancel()
-        raise ranges.failed(ex) from ex
-    os.ftruncate(fd, ranges.length)
     if ranges.verify is not None:
         ranges.verify()
 
