@@ -231,3 +231,38 @@ def test_a_failed_copy_in_parts_leaves_no_object(bucket, s3_server, s3_client, m
     assert files_of(target) == {}
     uploads = s3_client.call_s3('list_multipart_uploads', Bucket=bucket).get('Uploads', [])
     assert [u['Key'] for u in uploads if u['Key'].startswith(target.prefix)] == []
+
+
+def test_azure_uploads_blocks_concurrently(azure_container, tmp_path, monkeypatch):
+    """The SDK stages 4 MiB blocks, max_concurrency at once, and commits them."""
+    data = payload(80 * MiB)  # over the SDK's 64 MiB single-PUT limit
+    local = LocalVolume(str(tmp_path / 'src'))
+    put(local, 'big.bin', data)
+    target = AzureVolume(azure_container, uuid.uuid4().hex, storage_options=PARTS)
+    put(target, 'big.bin', b'previous version')
+    from azure.storage.blob._generated.aio.operations import BlockBlobOperations
+    real, calls = BlockBlobOperations.stage_block, {'now': 0, 'most': 0, 'all': 0}
+
+    async def stage_block(self, *args, **kwargs):
+        calls['now'] += 1
+        calls['all'] += 1
+        calls['most'] = max(calls['most'], calls['now'])
+        try:
+            if calls['all'] == fail_at:
+                raise OSError('connection lost')
+            return await real(self, *args, **kwargs)
+        finally:
+            calls['now'] -= 1
+
+    monkeypatch.setattr(BlockBlobOperations, 'stage_block', stage_block)
+    fail_at = 5
+    with pytest.raises(VolumeError):
+        target.store(local.load('big.bin'), 'big.bin')
+    assert files_of(target) == {'big.bin': b'previous version'}
+    fail_at = 0
+    calls.update(most=0, all=0)
+    copy_files('big.bin', local, 'big.bin', target)
+    assert target.load('big.bin').open().read() == data
+    # 4 MiB blocks; 3 in flight (the SDK may start the next one before the
+    # finished call has returned through this wrapper).
+    assert calls['all'] == 20 and 3 <= calls['most'] <= 4
