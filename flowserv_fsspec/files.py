@@ -85,9 +85,14 @@ class FsspecFile(IOHandle):
             self.fs.invalidate_cache(self.path)
             return io.BytesIO(self.fs.cat_file(self.path))
 
-    def stream(self) -> IO[bytes]:
+    def stream(self, block_size: int = READ_BLOCK_SIZE) -> IO[bytes]:
         """Open the file for streamed reading: a small read of a big file
-        fetches at most READ_BLOCK_SIZE bytes.
+        fetches at most ``block_size`` bytes.
+
+        Parameters
+        ----------
+        block_size: int, default=READ_BLOCK_SIZE
+            Bytes fetched per read request.
 
         Returns
         -------
@@ -99,7 +104,7 @@ class FsspecFile(IOHandle):
         """
         with translate_errors(self.key, self.volume):
             self.fs.invalidate_cache(self.path)
-            handle: IO[bytes] = self.fs.open(self.path, 'rb', block_size=READ_BLOCK_SIZE)
+            handle: IO[bytes] = self.fs.open(self.path, 'rb', block_size=block_size)
         return handle
 
     def read_in_parts(self) -> IO[bytes]:
@@ -225,11 +230,7 @@ class StreamedFile(IOHandle):
         """
         if self.file.in_parts():
             return self.file.read_in_parts()
-        with translate_errors(self.file.key, self.file.volume):
-            handle: IO[bytes] = self.file.fs.open(
-                self.file.path, 'rb', block_size=STREAM_BLOCK_SIZE
-            )
-        return handle
+        return self.file.stream(STREAM_BLOCK_SIZE)
 
     def download_to(self, fd: int, advance: Optional[Callable[[int], None]] = None) -> bool:
         """Write the file into an open regular file in concurrent parts, when it
