@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from typing import IO, Any, Callable, Coroutine, Deque, Dict, Iterator, Optional, Tuple, Union
 
 from flowserv_fsspec.errors import InvalidConfigurationError
-from flowserv_fsspec.handles import regular_file
 from flowserv_fsspec.translate import typed_error
 
 
@@ -284,7 +283,9 @@ def download_to_file(
         ranges.verify()
 
 
-def upload_parts(src: IO[bytes], size: int) -> Iterator[Tuple[IO[bytes], int]]:
+def upload_parts(
+    src: IO[bytes], size: int, fd: Optional[int] = None
+) -> Iterator[Tuple[IO[bytes], int]]:
     """Cut a stream into parts of ``size`` bytes (the last may be shorter),
     each as a readable, seekable body and its length. A regular file is cut
     into slices of itself, read when sent (no part is held in memory, like
@@ -296,12 +297,14 @@ def upload_parts(src: IO[bytes], size: int) -> Iterator[Tuple[IO[bytes], int]]:
         The stream, at the position where the upload starts.
     size: int
         Bytes per part.
+    fd: int, default=None
+        The stream's descriptor if it is a regular file (see
+        :func:`flowserv_fsspec.handles.regular_file`).
 
     Returns
     -------
     iterator of (typing.IO, int)
     """
-    fd = regular_file(src)
     if fd is not None:
         start, end = src.tell(), os.fstat(fd).st_size
         for offset in range(start, end, size):

@@ -169,13 +169,14 @@ class S3Writes(ObjectWrites):
         aborted: no object appears, and the previous one (if any) stays.
         """
         with read_stream(file) as src:
-            parts = upload_parts(src, self.parts.size)
+            fd = regular_file(src)
+            parts = upload_parts(src, self.parts.size, fd)
             first = next(parts, None)
             if first is None or first[1] < self.parts.size:
                 self.fs.pipe_file(path, first[0].read() if first else b'')
                 return
             # Slices of a file are read past src: a progress counter is told.
-            advance = getattr(src, 'advance', None) if regular_file(src) is not None else None
+            advance = getattr(src, 'advance', None) if fd is not None else None
             self._multipart(path, (
                 functools.partial(self._upload_part, path, body, length, advance)
                 for body, length in itertools.chain([first], parts)
