@@ -72,8 +72,8 @@ class InvalidKeyError(VolumeError, ValueError, *flowserv_error('InvalidArgumentE
     """A key that is not a safe, relative, '/'-separated path.
 
     Raised before any I/O for keys that are empty where a file is meant,
-    absolute, contain ``..``/``.`` segments, backslashes, control characters
-    or glob characters.
+    absolute, contain ``..``/``.`` segments, backslashes or control
+    characters.
     """
 
     def __init__(self, key: object, reason: str):

@@ -13,12 +13,13 @@ are rejected:
   alias the root);
 - empty segments (``'a//b'``), which object stores and file systems disagree on;
 - backslashes, NUL and other control characters;
-- the glob characters ``*``, ``?`` and ``[``: fsspec expands them in ``rm``,
-  ``copy``, ``get`` and ``put``, so a key containing them could act on other
-  files than the one it names;
 - segments of the form of the temporary files that writes rename into place
   (``.name.<12 hex digits>.part``): listings leave those out, so a file of
   that name could be stored but never listed or copied.
+
+Glob characters (``*``, ``?``, ``[``, ``]``) are ordinary characters of a key:
+``data[1].csv`` names that file and never ``data1.csv``, because volumes make
+no fsspec call that expands patterns (see :mod:`flowserv_fsspec.writes`).
 """
 
 import re
@@ -30,8 +31,6 @@ from flowserv_fsspec.errors import InvalidKeyError
 
 SEP = '/'
 """Separator of key segments on every backend."""
-
-GLOB_CHARS = frozenset('*?[')
 
 TEMP_NAME = re.compile(r'\..+\.[0-9a-f]{12}\.part')
 """Names of the temporary files that ``store()`` writes beside a target."""
@@ -68,8 +67,6 @@ def normalize_key(key: Optional[str], allow_empty: bool = False) -> str:
             raise InvalidKeyError(key, f'control character {char!r} not allowed')
         if char == '\\':
             raise InvalidKeyError(key, "backslash not allowed; keys are '/'-separated")
-        if char in GLOB_CHARS:
-            raise InvalidKeyError(key, f'glob character {char!r} not allowed')
     trimmed = key[:-1] if key.endswith(SEP) else key
     for segment in trimmed.split(SEP):
         if segment in ('', '.', '..'):

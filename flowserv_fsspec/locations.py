@@ -17,6 +17,7 @@ from flowserv_fsspec.backends.local import LOCAL_PROTOCOLS
 from flowserv_fsspec.base import StorageVolume
 from flowserv_fsspec.errors import InvalidConfigurationError
 from flowserv_fsspec.registry import Volume, from_url
+from flowserv_fsspec.urls import split_url
 
 
 def read_document(location: str) -> Tuple[StorageVolume, str]:
@@ -106,8 +107,5 @@ def split_location(location: str, **storage_options: Any) -> Tuple[StorageVolume
         path = os.path.abspath(path)
         parent, _, name = path.rpartition('/')
         return from_url(parent or '/'), name
-    path = path.strip('/')
-    if '/' not in path:
-        return from_url(location, **storage_options), ''
-    parent, _, name = path.rpartition('/')
-    return from_url(f'{protocol}://{parent}', **storage_options), name
+    parent, name = split_url(location)
+    return from_url(parent, **storage_options), name

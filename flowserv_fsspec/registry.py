@@ -14,9 +14,7 @@ only affects its own schemes.
 
 import os
 from importlib.metadata import entry_points
-from typing import Any, Dict, Iterable, Optional, Type, Union
-
-import fsspec
+from typing import Any, Dict, Iterable, Mapping, Optional, Type, Union
 
 from flowserv_fsspec.backends.azure import AZURE_STORE, AzureVolume
 from flowserv_fsspec.backends.gcs import GC_STORE, GCVolume
@@ -28,7 +26,7 @@ from flowserv_fsspec.backends.webdav import WEBDAV_STORE, WebdavVolume
 from flowserv_fsspec.base import StorageVolume
 from flowserv_fsspec.documents import FSSPEC_STORE, read_args
 from flowserv_fsspec.errors import InvalidConfigurationError, MissingExtraError
-from flowserv_fsspec.urls import split_credentials
+from flowserv_fsspec.urls import strip_credentials, url_protocol
 from flowserv_fsspec.volume import FsspecVolume
 
 
@@ -71,17 +69,23 @@ def from_url(
     **storage_options: Any
 ) -> StorageVolume:
     """Get the volume for a URL: ``s3://bucket/prefix``, ``file:///dir``, a plain
-    path, ``memory://name``, or any other protocol that fsspec knows.
+    path, ``memory://name``, or any other URL that ``fsspec.core.url_to_fs``
+    takes: chained (``simplecache::s3://bucket/prefix``,
+    ``zip://folder::file:///data.zip``), with options in it
+    (``ftp://user:password@host:2121/dir``). The first protocol selects the
+    volume class (unregistered ones: :class:`FsspecVolume`).
 
     Parameters
     ----------
-    url: string or os.PathLike
-        URL (or local path) of the volume root.
+    url: string, os.PathLike or upath.UPath
+        URL (or local path) of the volume root. A UPath brings its storage
+        options; those given here take precedence.
     identifier: string, default=None
         Unique volume identifier.
     storage_options: dict
-        Options for the backend's filesystem (credentials, endpoint, ...);
-        never serialized.
+        Options for the backend's filesystem (credentials, endpoint, ...; for
+        a chained URL, per protocol as in fsspec: ``s3={...}``); never
+        serialized, and never shown with the URL's password.
 
     Returns
     -------
@@ -91,16 +95,20 @@ def from_url(
     ------
     flowserv_fsspec.errors.InvalidConfigurationError
     """
-    if isinstance(url, os.PathLike):
+    if isinstance(getattr(url, 'storage_options', None), Mapping) and hasattr(url, 'protocol'):
+        # A universal-pathlib UPath: its URL, and its options under the caller's.
+        storage_options = {**url.storage_options, **storage_options}  # type: ignore[union-attr]
+        url = str(url)
+    elif isinstance(url, os.PathLike):
         url = os.fspath(url)
     if not isinstance(url, str) or not url:
         raise InvalidConfigurationError('volume URL', url, 'expected a non-empty string')
-    protocol = fsspec.core.split_protocol(url)[0] or 'file'
+    protocol = url_protocol(url)
     volume_class = lookup(_BY_PROTOCOL, protocol) or FsspecVolume
     try:
         return volume_class.from_url(url, identifier=identifier, **storage_options)  # type: ignore[attr-defined, no-any-return]
     except InvalidConfigurationError as ex:
-        shown = split_credentials(url).url
+        shown = strip_credentials(url)
         if isinstance(ex, MissingExtraError) or ex.value == shown:
             raise
         raise InvalidConfigurationError('volume URL', shown, str(ex)) from ex

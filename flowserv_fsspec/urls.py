@@ -58,11 +58,107 @@ def split_credentials(url: str) -> Credentials:
     )
 
 
-def filesystem_for_url(
-    url: str, storage_options: Dict[str, Any]
-) -> Tuple[AbstractFileSystem, str]:
-    """Build the fsspec filesystem that a URL's protocol names, with the URL's
-    credentials as its options.
+def url_protocol(url: str) -> str:
+    """Get the protocol that selects a URL's volume class: the first of a
+    chained URL (``simplecache::s3://b/k`` gives ``simplecache``), ``file`` for
+    a plain path.
+
+    Parameters
+    ----------
+    url: string
+        An fsspec URL or a local path.
+
+    Returns
+    -------
+    string
+    """
+    first, chained, _ = url.partition('::')
+    return fsspec.core.split_protocol(first)[0] or (first if chained else 'file')
+
+
+def strip_credentials(url: str) -> str:
+    """Take user names and passwords out of every URL of a chain
+    (see :func:`split_credentials`).
+
+    Parameters
+    ----------
+    url: string
+        An fsspec URL, possibly chained with '::'.
+
+    Returns
+    -------
+    string
+    """
+    return '::'.join(split_credentials(part).url for part in url.split('::'))
+
+
+def child_url(url: str, key: str) -> str:
+    """Get the URL of a folder below a volume's URL: the key is appended to
+    the path of the chain's first URL that has one (``zip://d::file:///a.zip``
+    gives ``zip://d/key::file:///a.zip``; ``simplecache::s3://b/p`` gives
+    ``simplecache::s3://b/p/key``).
+
+    Parameters
+    ----------
+    url: string
+        URL of a volume root.
+    key: string
+        Normalized key of a folder.
+
+    Returns
+    -------
+    string
+    """
+    parts = url.split('::')
+    at = next((i for i, part in enumerate(parts) if '://' in part), 0)
+    parts[at] += key if parts[at].endswith('/') else '/' + key
+    return '::'.join(parts)
+
+
+def split_url(url: str) -> Tuple[str, str]:
+    """Split the last segment off a URL's path (the reverse of
+    :func:`child_url`): ``s3://b/runs/x.txt`` gives ``('s3://b/runs', 'x.txt')``,
+    ``zip://d/x.txt::file:///a.zip`` gives ``('zip://d::file:///a.zip', 'x.txt')``.
+    A path of one segment (``s3://b``) gives the URL and ''.
+
+    Parameters
+    ----------
+    url: string
+        A URL (not a plain path).
+
+    Returns
+    -------
+    (string, string)
+    """
+    parts = url.split('::')
+    at = next((i for i, part in enumerate(parts) if '://' in part), 0)
+    head, sep, path = parts[at].partition('://')
+    if '/' not in path.strip('/'):
+        return url, ''
+    parent, _, name = path.rstrip('/').rpartition('/')
+    parts[at] = head + sep + parent
+    return '::'.join(parts), name
+
+
+class Location(NamedTuple):
+    """Where a URL points: the filesystem, the root path in it, and the URL
+    to serialize.
+    """
+
+    fs: AbstractFileSystem
+    """The filesystem, built with the URL's options and the storage options."""
+    root: str
+    """Path of the root in the filesystem."""
+    url: Optional[str]
+    """The URL without credentials where it says more than the filesystem's
+    ``unstrip_protocol(root)`` (a chain, a host or port), else None."""
+
+
+def filesystem_for_url(url: str, storage_options: Dict[str, Any]) -> Location:
+    """Build the filesystem that a URL names, as ``fsspec.core.url_to_fs``
+    does: chained URLs (``simplecache::s3://...``, ``zip://d::file:///a.zip``),
+    options in the URL (user, password, host, port) and storage options
+    (for a chain, per protocol: ``s3={...}``).
 
     Parameters
     ----------
@@ -73,26 +169,25 @@ def filesystem_for_url(
 
     Returns
     -------
-    (fsspec.AbstractFileSystem, string)
-        The filesystem and the URL without credentials.
+    flowserv_fsspec.urls.Location
 
     Raises
     ------
     flowserv_fsspec.errors.InvalidConfigurationError
         Naming the URL without its password.
     """
-    protocol = fsspec.core.split_protocol(url)[0] or 'file'
-    clean, username, password = split_credentials(url)
+    clean = strip_credentials(url)
+    chained = '::' in url
     try:
-        fs_class = fsspec.get_filesystem_class(protocol)
-        if username or password:
-            # ftp and the like read them from the URL (http does not).
-            storage_options = {**fs_class._get_kwargs_from_urls(url), **storage_options}
-        if protocol in ('http', 'https'):
-            storage_options = http_options(storage_options, username, password)
-        fs = fs_class(**storage_options)
+        if url_protocol(url) in ('http', 'https') and not chained:
+            # fsspec's HTTP paths are whole URLs: the credentials become options.
+            _, username, password = split_credentials(url)
+            options = http_options(storage_options, username, password)
+            return Location(fsspec.filesystem(url_protocol(url), **options), clean, None)
+        fs, root = fsspec.core.url_to_fs(url, **storage_options)
+        carries = chained or bool(type(fs)._get_kwargs_from_urls(clean))
     except Exception as ex:
         raise InvalidConfigurationError(
             'volume URL', clean, f'{type(ex).__name__}: {ex}'.replace(url, clean)
         ) from None
-    return fs, clean
+    return Location(fs, root, clean if carries else None)

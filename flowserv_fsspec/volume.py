@@ -32,8 +32,9 @@ from flowserv_fsspec.keys import (
 )
 from flowserv_fsspec.parts import Parts
 from flowserv_fsspec.plan import Pair, Progress
+from flowserv_fsspec.rooted import RootedFileSystem
 from flowserv_fsspec.translate import translate_errors
-from flowserv_fsspec.urls import filesystem_for_url
+from flowserv_fsspec.urls import child_url, filesystem_for_url
 from flowserv_fsspec.writes import FolderWrites, Writes
 
 
@@ -54,7 +55,8 @@ class FsspecVolume(StorageVolume):
     """How big files move in concurrent parts (object stores), or None."""
 
     def __init__(
-        self, fs: AbstractFileSystem, root: str = '', identifier: Optional[str] = None
+        self, fs: AbstractFileSystem, root: str = '', identifier: Optional[str] = None,
+        url: Optional[str] = None
     ):
         """Initialize the filesystem and the root path.
 
@@ -67,10 +69,14 @@ class FsspecVolume(StorageVolume):
             protocol).
         identifier: string, default=None
             Unique volume identifier.
+        url: string, default=None
+            URL of the root without credentials, where ``fs.unstrip_protocol``
+            would not name it (a chained URL, a host and port).
         """
         super().__init__(identifier=identifier)
         self.fs = fs
         self.root: str = fs._strip_protocol(root)
+        self._root_url = url
         self.writes = self.writes_class(fs, self.parts)
 
     def _resolve(self, key: Optional[str], allow_empty: bool = False) -> Tuple[str, str]:
@@ -90,15 +96,21 @@ class FsspecVolume(StorageVolume):
         # adlfs answers a list of names, without details, for a single file.
         return found if isinstance(found, dict) else {name: {} for name in found}
 
-    def path(self, key: str) -> str:
-        """Get the path of a key (validated, relative to the root) in the
-        volume's filesystem.
+    def path(self, key: Optional[str]) -> str:
+        """Get the path of a key (validated, relative to the root; '' or None
+        for the root) in the volume's filesystem.
 
         Raises
         ------
         flowserv_fsspec.errors.InvalidKeyError
         """
-        return self._resolve(key)[1]
+        return self._resolve(key, allow_empty=True)[1]
+
+    def as_filesystem(self) -> RootedFileSystem:
+        """Get an fsspec filesystem rooted at the volume, whose paths are keys,
+        for pandas, pyarrow, zarr or dask (see :mod:`flowserv_fsspec.rooted`).
+        """
+        return RootedFileSystem(self)
 
     def _handle(self, path: str, key: str, size: Optional[int]) -> FsspecFile:
         """Build the handle for a file (hook for backends with their own handle)."""
@@ -116,6 +128,8 @@ class FsspecVolume(StorageVolume):
     @property
     def url(self) -> str:
         """URL of the volume root (protocol and path, no credentials)."""
+        if self._root_url is not None:
+            return self._root_url
         url: str = self.fs.unstrip_protocol(self.root)
         return url
 
@@ -132,9 +146,10 @@ class FsspecVolume(StorageVolume):
         self._remove(path, key)
 
     def _remove(self, path: str, key: str) -> None:
+        """Delete what is at a path (nothing there is fine), literally."""
         try:
             with translate_errors(key, self.describe()):
-                self.fs.rm(path, recursive=True)
+                self.writes.remove(path)
         except UnknownFileError:
             pass
 
@@ -194,34 +209,24 @@ class FsspecVolume(StorageVolume):
         ------
         flowserv_fsspec.errors.InvalidConfigurationError
         """
-        fs, clean = filesystem_for_url(url, storage_options)
-        return cls(fs, root=clean, identifier=identifier)
+        fs, root, clean = filesystem_for_url(url, storage_options)
+        return cls(fs, root=root, identifier=identifier, url=clean)
 
     def find_leftovers(self, older_than: float) -> List[Leftover]:
-        """Find the temporary files of unfinished writes below the root (see
-        :mod:`flowserv_fsspec.cleanup`).
-
-        Parameters
-        ----------
-        older_than: float
-            Age in seconds: younger ones may belong to writes under way.
-
-        Returns
-        -------
-        list of flowserv_fsspec.cleanup.Leftover
+        """Find the temporary files of unfinished writes below the root that
+        are at least ``older_than`` seconds old (younger ones may belong to
+        writes under way; see :mod:`flowserv_fsspec.cleanup`).
         """
         now, found = time.time(), list()
-        for path in self._find(self.root, ''):
-            path = self.fs._strip_protocol(path)
+        for path in map(self.fs._strip_protocol, self._find(self.root, '')):
             if not self.writes.is_temporary(path):
                 continue
             key = path_to_key(self.root, path) or path
             with translate_errors(key, self.describe()):
                 age = now - self.fs.modified(path).timestamp()
             if age >= older_than:
-                found.append(Leftover('part file', key, age, functools.partial(
-                    self._remove, path, key
-                )))
+                discard = functools.partial(self._remove, path, key)
+                found.append(Leftover('part file', key, age, discard))
         return found
 
     def get_store_for_folder(self, key: str, identifier: Optional[str] = None) -> StorageVolume:
@@ -231,7 +236,8 @@ class FsspecVolume(StorageVolume):
 
     def _folder_volume(self, key: str, path: str, identifier: Optional[str]) -> FsspecVolume:
         """Build the volume for a validated sub-folder (hook for backends)."""
-        return type(self)(self.fs, root=path, identifier=identifier)
+        url = child_url(self._root_url, key) if self._root_url is not None else None
+        return type(self)(self.fs, root=path, identifier=identifier, url=url)
 
     def key_type(self, key: Optional[str] = None) -> Optional[str]:
         """Tell what a key names: ``'file'``, ``'folder'`` or None (nothing),

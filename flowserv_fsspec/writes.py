@@ -11,9 +11,15 @@ A volume writes through one ``Writes`` object, chosen by its class:
   object and a prefix at once.
 
 Backends with their own rules subclass one of them (WebDAV's rename and
-names, GCS's discard, S3's server-side copy, the memory filesystem's
-one-assignment writes). Paths are already validated; errors are typed by
-the caller.
+names, GCS's discard, S3's server-side copy and bulk delete, the memory
+filesystem's one-assignment writes). Paths are already validated; errors are
+typed by the caller.
+
+No method here calls an fsspec method that expands glob patterns (``rm``,
+``mv``, ``copy``, ``cat``, ``get``, ``put`` do on most filesystems: fsspec's
+memory ``rm('/d/data[1].csv')`` deletes ``/d/data1.csv``): a path names one
+file, whatever characters its name holds. Deletes go through :meth:`Writes.remove`
+and :meth:`Writes.remove_files`, renames through :meth:`FolderWrites.rename`.
 """
 
 import io
@@ -38,6 +44,13 @@ memory (s3fs would otherwise buffer 50 MiB)."""
 Outcomes = List[Optional[BaseException]]
 """Each item's error, None where it succeeded (see
 :func:`flowserv_fsspec.concurrency.run_each`)."""
+
+
+def raise_first(outcomes: Outcomes) -> None:
+    """Raise the first error of :func:`flowserv_fsspec.concurrency.run_each`'s outcomes."""
+    for error in outcomes:
+        if error is not None:
+            raise error
 
 
 class Writes:
@@ -98,6 +111,24 @@ class Writes:
         """
         raise NotImplementedError()  # pragma: no cover
 
+    def remove(self, path: str) -> None:
+        """Delete the file or the folder at a path with everything below it,
+        taking the path literally (no glob expansion).
+
+        Raises
+        ------
+        FileNotFoundError
+            When nothing is at the path.
+        """
+        raise NotImplementedError()  # pragma: no cover
+
+    def remove_files(self, paths: List[str]) -> None:
+        """Delete files by path, each taken literally: concurrently on async
+        filesystems (backends with a bulk delete override it). The first
+        failure is raised after every delete was tried.
+        """
+        raise_first(run_each(self.fs, [('rm_file', (path,)) for path in paths]))
+
 
 class FolderWrites(Writes):
     """Temporary name, then rename: the target is replaced whole or not at all."""
@@ -144,7 +175,22 @@ class FolderWrites(Writes):
         if self.fs.isdir(path):
             if self.fs.find(path):
                 raise InvalidKeyError(key, 'names a folder that holds files, not a file')
-            self.fs.rm(path, recursive=True)
+            self.remove(path)
+
+    def remove(self, path: str) -> None:
+        """Delete a file, or a folder with one listing: its files
+        (:meth:`Writes.remove_files`), then its folders, deepest first.
+        """
+        if self.fs.info(path).get('type') != 'directory':
+            self.remove_files([path])
+            return
+        listed = self.fs.find(path, withdirs=True, detail=True)
+        folders = {name for name, info in listed.items() if info.get('type') == 'directory'}
+        self.remove_files([name for name in listed if name not in folders])
+        for folder in sorted(folders | {path}, key=len, reverse=True):
+            # Through run_each: async filesystems implement only ``_rmdir``
+            # (their ``rmdir`` is fsspec's do-nothing default).
+            raise_first(run_each(self.fs, [('rmdir', (folder,))]))
 
     def write_and_rename(self, path: str, write: Callable[[str], Any]) -> None:
         """Write with ``write(temp)`` to a temporary name beside the target,
@@ -166,10 +212,18 @@ class FolderWrites(Writes):
             copy_into(file, out)
 
     def rename(self, temp: str, path: str) -> None:
-        """Move a finished temporary file over the target (backends whose
-        ``mv`` does not replace an existing file override it).
+        """Move a finished temporary file over the target with the
+        filesystem's own ``mv`` (a rename on local disk, SFTP, FTP, ...).
+        fsspec's default ``mv`` copies and removes with glob expansion, so a
+        filesystem without its own gets a literal copy and delete instead
+        (backends whose ``mv`` does not replace an existing file override it).
         """
-        self.fs.mv(temp, path)
+        # Async filesystems bind their own ``mv`` to each instance.
+        if getattr(self.fs.mv, '__func__', None) is AbstractFileSystem.mv:
+            self.fs.cp_file(temp, path)
+            self.fs.rm_file(temp)
+        else:
+            self.fs.mv(temp, path)
 
 
 class ObjectWrites(Writes):

@@ -16,7 +16,7 @@ def python_blocks(page):
     return re.findall(r'```python\n(.*?)```', (DOCS / page).read_text(), re.S)
 
 
-@pytest.mark.parametrize('page', ['getting-started.md', 'concepts.md'])
+@pytest.mark.parametrize('page', ['getting-started.md', 'concepts.md', 'fsspec.md'])
 def test_python_examples_run(page, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     blocks = python_blocks(page)

@@ -164,20 +164,15 @@ class BucketVolume(FsspecVolume):
             raise VolumeNotFoundError(self.describe(), key)
         return found
 
-    def delete(self, key: str) -> None:
+    def _remove(self, path: str, key: str) -> None:
         """Delete the objects that ``walk(key)`` lists: the object at the key
-        and those below it, never a sibling that merely shares a prefix.
-
-        Parameters
-        ----------
-        key: str
-            Path to a file or folder in the storage volume.
+        and those below it, never a sibling that merely shares a prefix, each
+        named literally.
         """
-        key, path = self._resolve(key)
         paths = list(self._find(path, key))
         if paths:
             with translate_errors(key, self.describe()):
-                self.fs.rm(paths)
+                self.writes.remove_files(paths)
 
     def find_leftovers(self, older_than: float) -> List[Leftover]:
         """Find unfinished uploads (none here: object stores write no temporary

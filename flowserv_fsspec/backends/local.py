@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from typing import Any, Dict, Optional, Tuple, Union
 
 import fsspec
@@ -16,6 +17,7 @@ from flowserv_fsspec.errors import (
 )
 from flowserv_fsspec.keys import is_within
 from flowserv_fsspec.volume import FsspecVolume
+from flowserv_fsspec.writes import FolderWrites
 
 
 FS_STORE = 'fs'
@@ -44,6 +46,19 @@ def FStore(
     return make_doc(FS_STORE, identifier, basedir=os.fspath(basedir))
 
 
+class LocalWrites(FolderWrites):
+    """Folder writes whose deletes never follow a symbolic link."""
+
+    def remove(self, path: str) -> None:
+        """Delete a file or link, or a folder with ``shutil.rmtree`` (which
+        removes links below it without following them).
+        """
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.remove(path)
+
+
 class LocalVolume(FsspecVolume):
     """Storage volume for the files below a base directory on local disk.
 
@@ -56,7 +71,12 @@ class LocalVolume(FsspecVolume):
     lists links to files only when their target is inside the volume.
     """
 
-    def __init__(self, basedir: Union[str, os.PathLike[str]], identifier: Optional[str] = None):
+    writes_class = LocalWrites
+
+    def __init__(
+        self, basedir: Union[str, os.PathLike[str]], identifier: Optional[str] = None,
+        *, storage_options: Optional[Dict[str, Any]] = None
+    ):
         """Initialize the base directory.
 
         Parameters
@@ -65,12 +85,17 @@ class LocalVolume(FsspecVolume):
             Base directory for all files of the volume.
         identifier: string, default=None
             Unique volume identifier.
+        storage_options: dict, default=None
+            Options of ``fsspec.implementations.local.LocalFileSystem`` (e.g.
+            ``auto_mkdir``, ``use_listings_cache``); never serialized.
         """
         if not basedir or not isinstance(basedir, (str, os.PathLike)):
             raise InvalidConfigurationError('base directory', basedir, 'expected a path')
         # Absolute, so that a document means the same folder from any working folder.
         self.basedir = os.path.abspath(os.fspath(basedir))
-        super().__init__(LocalFileSystem(), root=self.basedir, identifier=identifier)
+        self.storage_options = dict(storage_options or {})
+        fs = LocalFileSystem(**self.storage_options)
+        super().__init__(fs, root=self.basedir, identifier=identifier)
 
     def describe(self) -> str:
         """Get short descriptive string about the storage volume for display
@@ -113,17 +138,16 @@ class LocalVolume(FsspecVolume):
         identifier: string, default=None
             Unique volume identifier.
         storage_options: dict
-            Not used by local volumes; must be empty.
+            Options of ``LocalFileSystem`` (never serialized).
 
         Returns
         -------
         flowserv_fsspec.backends.local.LocalVolume
         """
-        if storage_options:
-            raise InvalidConfigurationError(
-                'storage options', sorted(storage_options), 'local volumes take none'
-            )
-        return cls(basedir=fsspec.core.split_protocol(url)[1], identifier=identifier)
+        return cls(
+            basedir=fsspec.core.split_protocol(url)[1], identifier=identifier,
+            storage_options=storage_options
+        )
 
     def _resolve(self, key: Optional[str], allow_empty: bool = False) -> Tuple[str, str]:
         key, path = super()._resolve(key, allow_empty=allow_empty)
@@ -162,7 +186,7 @@ class LocalVolume(FsspecVolume):
 
     def _folder_volume(self, key: str, path: str, identifier: Optional[str]) -> LocalVolume:
         basedir = os.path.join(self.basedir, *key.split('/'))
-        return LocalVolume(basedir=basedir, identifier=identifier)
+        return LocalVolume(basedir, identifier, storage_options=self.storage_options)
 
     def to_dict(self) -> Dict[str, Any]:
         """Get dictionary serialization for the storage volume.

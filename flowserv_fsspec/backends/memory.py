@@ -8,7 +8,9 @@ no reader sees a part, and a failed source writes nothing), and the folder
 check looks at the folders that were made (``mkdir``, or the parents of
 stored files). A folder implied only by files that another client wrote
 with the filesystem itself, bypassing volumes, is not seen by that check.
-Server-side copies are one assignment too (``cp_file``).
+Server-side copies are one assignment too (``cp_file``), and a delete
+drops the entries at and below its path (fsspec's memory ``rm`` expands
+globs and scans every file for each folder).
 """
 
 from __future__ import annotations
@@ -27,6 +29,29 @@ class MemoryWrites(FolderWrites):
         """Look for a folder among those that were made, not by a scan."""
         if path in self.fs.pseudo_dirs:
             super().clear_folder_at(key, path)
+
+    def makedirs(self, path: str) -> None:
+        """Create a folder, refusing one below a file (fsspec's memory
+        ``makedirs`` would let a file and a folder share a name).
+        """
+        parent = path
+        while parent.strip('/'):
+            if parent in self.fs.store:
+                raise NotADirectoryError(f'{parent} is a file')
+            parent = self.fs._parent(parent)
+        super().makedirs(path)
+
+    def remove(self, path: str) -> None:
+        """Drop the files and the made folders at and below a path."""
+        below = path + '/'
+        files = [name for name in self.fs.store if name == path or name.startswith(below)]
+        folders = [name for name in self.fs.pseudo_dirs if name == path or name.startswith(below)]
+        if not files and not folders:
+            raise FileNotFoundError(path)
+        for name in files:
+            del self.fs.store[name]
+        for name in folders:
+            self.fs.pseudo_dirs.remove(name)
 
     def write_and_rename(self, path: str, write: Callable[[str], Any]) -> None:
         """Write in place: every write below is one assignment, so no

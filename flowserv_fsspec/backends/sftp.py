@@ -8,17 +8,20 @@ checked against ``~/.ssh/known_hosts`` unless told otherwise.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 from urllib.parse import unquote
 
 import fsspec
 from fsspec import AbstractFileSystem
 
 from flowserv_fsspec.backends import import_backend, timeout_option
+from flowserv_fsspec.concurrency import run_each
 from flowserv_fsspec.documents import make_doc, read_args
 from flowserv_fsspec.errors import InvalidConfigurationError, VolumeNotFoundError
+from flowserv_fsspec.files import FsspecFile
 from flowserv_fsspec.translate import translate_errors
 from flowserv_fsspec.volume import FsspecVolume
+from flowserv_fsspec.writes import FolderWrites, Outcomes
 
 
 SFTP_STORE = 'sftp'
@@ -61,8 +64,21 @@ def Sftp(
     )
 
 
+class SftpWrites(FolderWrites):
+    """Folder writes whose copies pass through the client."""
+
+    def copy_many(self, files: List[FsspecFile], keys: List[str], paths: List[str]) -> Outcomes:
+        """Copy by streaming each file down and up again, like ``store()``:
+        SFTP has no copy request, and sshfs's ``cp_file`` runs ``cp`` in a
+        shell session, which SFTP-only servers refuse.
+        """
+        return run_each(self, [('put', item) for item in zip(files, keys, paths)])
+
+
 class SftpVolume(FsspecVolume):
     """Storage volume for the files below a folder of an SFTP server."""
+
+    writes_class = SftpWrites
 
     def __init__(
         self, remotedir: str, hostname: str, port: Optional[int] = None,

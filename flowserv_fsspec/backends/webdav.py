@@ -95,6 +95,12 @@ class WebdavWrites(FolderWrites):
                 'writing it could overwrite another file'
             )
 
+    def remove(self, path: str) -> None:
+        """Delete a file or a whole folder with one DELETE (webdav4's
+        ``rm_file`` sends it for either).
+        """
+        self.fs.rm_file(path)
+
     def rename(self, temp: str, path: str) -> None:
         """Replace the target with one MOVE (webdav4's ``mv`` copies without
         overwriting).

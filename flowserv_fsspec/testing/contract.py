@@ -24,7 +24,7 @@ SIBLINGS = ['d0/a.txt', 'd0/sub/b.txt', 'd0.txt'] + [f'd0{i}/x.txt' for i in ran
 
 BAD_KEYS = [
     '/etc/passwd', '../escape.txt', 'a/../../escape.txt', 'a/./b', 'a//b',
-    'a\\..\\b', 'nul\x00byte', 'tab\tkey', 'glob*', 'what?', 'br[ack]et',
+    'a\\..\\b', 'nul\x00byte', 'tab\tkey',
 ]
 
 LITERAL = {

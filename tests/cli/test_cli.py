@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 
 import pytest
 
@@ -208,3 +209,15 @@ def test_progress_bar_only_on_a_terminal_and_not_quiet(tmp_path):
     bar.relative_update(2048)
     bar.close()
     assert '2.05k' in term.getvalue() and '100%' in term.getvalue()
+
+
+def test_chained_urls_and_glob_names(tmp_path):
+    with zipfile.ZipFile(tmp_path / 'a.zip', 'w') as z:
+        z.writestr('inner/data[1].csv', b'one')
+        z.writestr('inner/data1.csv', b'plain')
+    out, _ = run('cat', f'zip://inner/data[1].csv::file://{tmp_path}/a.zip')
+    assert out == 'one'
+    out, _ = run('ls', f'zip://inner::file://{tmp_path}/a.zip')
+    assert out.splitlines() == ['data1.csv', 'data[1].csv']
+    run('cp', f'zip://inner/data[1].csv::file://{tmp_path}/a.zip', str(tmp_path / 'out.csv'))
+    assert (tmp_path / 'out.csv').read_bytes() == b'one'

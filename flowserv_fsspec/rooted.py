@@ -1,0 +1,94 @@
+"""A volume as an fsspec filesystem rooted at the volume's root, for the
+libraries that take one: pandas, pyarrow, zarr, xarray, dask.
+
+``volume.as_filesystem()`` gives a :class:`RootedFileSystem`: fsspec's
+``DirFileSystem`` over the volume's own filesystem, whose paths are keys of
+the volume. Every path passes the volume's key rules (its ``path()``), so
+none leads out of the root (no ``..``, no link out of a local volume).
+Its JSON form (``to_json``) is the volume's document, never the credentials
+of the filesystem below.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Dict, Optional, Protocol, Union
+
+from fsspec import AbstractFileSystem
+from fsspec.implementations.dirfs import DirFileSystem
+
+
+class Volume(Protocol):
+    """What the filesystem needs of the volume (an FsspecVolume)."""
+
+    fs: AbstractFileSystem
+    root: str
+
+    def path(self, key: Optional[str]) -> str:
+        """Map a key to its path in ``fs`` (validating it)."""
+
+    def describe(self) -> str:
+        """Describe the volume."""
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Serialize the volume (no credentials)."""
+
+
+class RootedFileSystem(DirFileSystem):  # type: ignore[misc]
+    """fsspec filesystem of the files below a volume's root; paths are keys
+    (a leading '/' names the root).
+    """
+
+    cachable = False  # fsspec would share instances among volumes with equal reprs
+
+    def __init__(self, volume: Union[Volume, Dict[str, Any]], **storage_options: Any):
+        """Initialize the volume whose files the filesystem shows.
+
+        Parameters
+        ----------
+        volume: flowserv_fsspec.volume.FsspecVolume or dict
+            The volume, or the form that :meth:`to_dict` gives (the volume's
+            class and document), which builds it again.
+        storage_options: dict
+            Options of fsspec's ``DirFileSystem`` (e.g. ``asynchronous``).
+        """
+        self.volume: Volume = rebuild(volume) if isinstance(volume, dict) else volume
+        # DirFileSystem takes an empty path for a missing one; '' is set after.
+        super().__init__(path=self.volume.root or '.', fs=self.volume.fs, **storage_options)
+        self.path = self.volume.root
+
+    def _join(self, path: Any) -> Any:
+        """Map a key (or a list or dict of keys) to the path below the root,
+        validated by the volume.
+
+        Raises
+        ------
+        flowserv_fsspec.errors.InvalidKeyError
+        """
+        if isinstance(path, str):
+            return self.volume.path(self._strip_protocol(path).lstrip('/'))
+        return super()._join(path)
+
+    def to_dict(self, *, include_password: bool = True) -> Dict[str, Any]:
+        """Serialize as the volume's class and document: no credentials, with
+        or without ``include_password``; ``from_dict``/``from_json`` build it
+        again with the credentials of the environment.
+        """
+        return {
+            'cls': f'{type(self).__module__}.{type(self).__qualname__}',
+            'protocol': self.protocol,
+            'volume': {
+                'volume_class': f'{type(self.volume).__module__}.{type(self.volume).__qualname__}',
+                'document': self.volume.to_dict(),
+            },
+        }
+
+    def __repr__(self) -> str:
+        return f'<{type(self).__name__} of {self.volume.describe()}>'
+
+
+def rebuild(form: Dict[str, Any]) -> Volume:
+    """Build a volume again from its class's name and its document."""
+    module, _, name = form['volume_class'].rpartition('.')
+    volume: Volume = getattr(importlib.import_module(module), name).from_dict(form['document'])
+    return volume
