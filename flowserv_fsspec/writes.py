@@ -11,7 +11,7 @@ A volume writes through one ``Writes`` object, chosen by its class:
   object and a prefix at once.
 
 Backends with their own rules subclass one of them (WebDAV's rename and
-names, GCS's discard, S3's server-side copy and bulk delete, the memory
+names, GCS's discard, S3's server-side copy, the memory
 filesystem's one-assignment writes). Paths are already validated; errors are
 typed by the caller.
 
@@ -23,6 +23,7 @@ and :meth:`Writes.remove_files`, renames through :meth:`FolderWrites.rename`.
 """
 
 import io
+from glob import has_magic
 from typing import Any, Callable, List, Optional
 
 from fsspec import AbstractFileSystem
@@ -249,6 +250,17 @@ class ObjectWrites(Writes):
     def copy_many(self, files: List[FsspecFile], keys: List[str], paths: List[str]) -> Outcomes:
         """Copy whole objects, concurrently on async filesystems."""
         return run_each(self.fs, [('cp_file', (f.path, p)) for f, p in zip(files, paths)])
+
+    def remove_files(self, paths: List[str]) -> None:
+        """Delete objects with the backend's bulk delete (S3: 1,000 keys per
+        request; GCS and Azure: batches), except names that hold glob
+        characters: ``rm`` would expand them (it decides with the same
+        ``glob.has_magic``), so those go one by one.
+        """
+        literal = [path for path in paths if not has_magic(path)]
+        if literal:
+            self.fs.rm(literal)
+        super().remove_files([path for path in paths if has_magic(path)])
 
     def abandon(self, out: Any) -> None:
         """Throw away a failed upload (s3fs aborts its multipart upload) and

@@ -22,7 +22,9 @@ from flowserv_fsspec import (
     copy_files,
     from_url,
 )
+from flowserv_fsspec.cleanup import cleanup
 from flowserv_fsspec.errors import VolumeError
+from flowserv_fsspec.locations import open_location, split_location
 from flowserv_fsspec.sync import sync_files
 from flowserv_fsspec.testing import put
 
@@ -82,6 +84,10 @@ def failures(volumes: Dict[str, Any], tmp_path) -> List[Tuple[str, Callable[[], 
         ('sync --delete from empty', lambda: sync_files(
             MemoryVolume.from_url(f'memory://empty/{tmp_path.name}').get_store_for_folder('e'),
             volumes['local'], delete=True)),
+        ('open_location missing document', lambda: open_location(f'@{tmp_path}/none.json')),
+        ('open_location bad document', lambda: open_location(f'@{bad_document(tmp_path)}')),
+        ('split_location bad URL', lambda: split_location('nosuch://x/y')),
+        ('cleanup missing bucket', lambda: cleanup(volumes['no-bucket'], older_than=0)),
         ('read-only store', lambda: volumes['zip'].store(data(), 'new.txt')),
         ('read-only delete', lambda: volumes['zip'].delete('f.txt')),
         ('read-only copy into', lambda: copy_files(
@@ -117,6 +123,12 @@ def failures(volumes: Dict[str, Any], tmp_path) -> List[Tuple[str, Callable[[], 
             (f'{name} filesystem bad key', lambda fs=fs: fs.open('a//b')),
         ]
     return calls
+
+
+def bad_document(tmp_path) -> str:
+    """A document file that is no JSON."""
+    (tmp_path / 'bad.json').write_text('{not json')
+    return str(tmp_path / 'bad.json')
 
 
 def vanished(volume, size: bool = True):

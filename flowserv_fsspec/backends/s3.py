@@ -35,9 +35,6 @@ S3_STORE = 's3'
 DEFAULT_ATTEMPTS = 4
 """Attempts botocore makes per request unless the option ``retries`` says otherwise."""
 
-DELETE_BATCH = 1000
-"""Keys per DeleteObjects request (S3's limit)."""
-
 S3_COPY_LIMIT = 5 * 1024 ** 3
 """Largest object that one CopyObject request can copy."""
 
@@ -203,23 +200,6 @@ class S3Writes(ObjectWrites):
                 except Exception as ex:
                     outcomes[i] = ex
         return outcomes
-
-    def remove_files(self, paths: List[str]) -> None:
-        """Delete objects with one DeleteObjects request per 1,000 keys, each
-        key named literally (s3fs's ``rm`` expands glob patterns first). A
-        key the server refuses to delete fails the call, naming it.
-        """
-        for start in range(0, len(paths), DELETE_BATCH):
-            batch = [path.split('/', 1) for path in paths[start:start + DELETE_BATCH]]
-            response = self.fs.call_s3(
-                'delete_objects', Bucket=batch[0][0],
-                Delete={'Objects': [{'Key': key} for _, key in batch], 'Quiet': True}
-            )
-            for bucket, key in batch:
-                self.fs.invalidate_cache(f'{bucket}/{key}')
-            for error in response.get('Errors', [])[:1]:
-                kind = PermissionError if error.get('Code') == 'AccessDenied' else OSError
-                raise kind(f"{error.get('Key')}: {error.get('Code')} {error.get('Message')}")
 
     def copy_in_parts(self, source: str, path: str) -> None:
         """Copy an object server-side with a multipart upload of ranges of it

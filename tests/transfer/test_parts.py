@@ -241,26 +241,29 @@ def test_azure_uploads_blocks_concurrently(azure_container, tmp_path, monkeypatc
     target = AzureVolume(azure_container, uuid.uuid4().hex, storage_options=PARTS)
     put(target, 'big.bin', b'previous version')
     from azure.storage.blob._generated.aio.operations import BlockBlobOperations
-    real, calls = BlockBlobOperations.stage_block, {'now': 0, 'most': 0, 'all': 0}
+    real = BlockBlobOperations.stage_block
+    # Counted per upload: blocks of the failed upload may still be finishing
+    # when the next one starts.
+    uploads = [{'now': 0, 'most': 0, 'all': 0, 'fail_at': 5}]
 
     async def stage_block(self, *args, **kwargs):
+        calls = uploads[-1]
         calls['now'] += 1
         calls['all'] += 1
         calls['most'] = max(calls['most'], calls['now'])
         try:
-            if calls['all'] == fail_at:
+            if calls['all'] == calls['fail_at']:
                 raise OSError('connection lost')
             return await real(self, *args, **kwargs)
         finally:
             calls['now'] -= 1
 
     monkeypatch.setattr(BlockBlobOperations, 'stage_block', stage_block)
-    fail_at = 5
     with pytest.raises(VolumeError):
         target.store(local.load('big.bin'), 'big.bin')
     assert files_of(target) == {'big.bin': b'previous version'}
-    fail_at = 0
-    calls.update(most=0, all=0)
+    uploads.append({'now': 0, 'most': 0, 'all': 0, 'fail_at': 0})
+    calls = uploads[-1]
     copy_files('big.bin', local, 'big.bin', target)
     assert target.load('big.bin').open().read() == data
     # 4 MiB blocks; 3 in flight (the SDK may start the next one before the
