@@ -87,12 +87,8 @@ def test_chained_url_reads_through_a_cache(bucket, tmp_path):
     })
     assert type(cached) is FsspecVolume
     assert files_of(cached) == {'a/x.txt': b'first'}
-    doc = cached.to_dict()
-    assert doc['args'] == [{'key': 'url', 'value': f'simplecache::s3://{bucket}/runs'}]
-    assert files_of(Volume(doc)) == {'a/x.txt': b'first'}
-    folder = cached.get_store_for_folder('a')
-    assert folder.url == f'simplecache::s3://{bucket}/runs/a'
-    assert files_of(Volume(folder.to_dict())) == {'x.txt': b'first'}
+    assert_documents_round_trip(cached, f'simplecache::s3://{bucket}/runs', 'a',
+                                f'simplecache::s3://{bucket}/runs/a')
 
 
 def test_chained_url_into_an_archive(tmp_path):
@@ -102,11 +98,19 @@ def test_chained_url_into_an_archive(tmp_path):
     url = f'zip://inner::file://{tmp_path}/a.zip'
     volume = from_url(url)
     assert files_of(volume) == {'d/data.txt': b'zipped'}
-    assert volume.to_dict()['args'][0]['value'] == url
-    assert files_of(Volume(volume.to_dict())) == {'d/data.txt': b'zipped'}
-    folder = volume.get_store_for_folder('d')
-    assert folder.url == f'zip://inner/d::file://{tmp_path}/a.zip'
-    assert files_of(Volume(folder.to_dict())) == {'data.txt': b'zipped'}
+    assert_documents_round_trip(volume, url, 'd', f'zip://inner/d::file://{tmp_path}/a.zip')
+
+
+def assert_documents_round_trip(volume, url: str, folder: str, folder_url: str) -> None:
+    """The document of a volume and of a sub-folder name the URL and give the
+    same files back."""
+    files = files_of(volume)
+    assert volume.to_dict()['args'] == [{'key': 'url', 'value': url}]
+    assert files_of(Volume(volume.to_dict())) == files
+    sub = volume.get_store_for_folder(folder)
+    assert sub.url == folder_url
+    below = {k[len(folder) + 1:]: v for k, v in files.items() if k.startswith(folder + '/')}
+    assert below and files_of(Volume(sub.to_dict())) == below
 
 
 def test_document_of_a_volume_built_from_options_alone_fails_typed(tmp_path):
