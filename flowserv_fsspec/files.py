@@ -7,12 +7,12 @@ front to back in large blocks, for a copy of a big file.
 """
 
 import io
-from typing import IO, Any, Callable, Optional, Tuple
+from typing import IO, Any, Callable, Optional, Tuple, cast
 
 from fsspec import AbstractFileSystem
 
 from flowserv_fsspec.errors import StorageError
-from flowserv_fsspec.handles import COPY_CHUNK, IOHandle
+from flowserv_fsspec.handles import COPY_CHUNK, IOHandle, ReaderOver
 from flowserv_fsspec.parts import PartReader, Parts, Ranges, download_to_file
 from flowserv_fsspec.translate import translate_errors
 
@@ -105,7 +105,7 @@ class FsspecFile(IOHandle):
         with translate_errors(self.key, self.volume):
             self.fs.invalidate_cache(self.path)
             handle: IO[bytes] = self.fs.open(self.path, 'rb', block_size=block_size)
-        return handle
+        return cast(IO[bytes], TypedReader(handle, self.key, self.volume))
 
     def read_in_parts(self) -> IO[bytes]:
         """Open the file for reading front to back with up to
@@ -202,6 +202,23 @@ class FsspecFile(IOHandle):
 
     def __repr__(self) -> str:
         return f'<FsspecFile {self.key!r} in {self.volume}>'
+
+
+class TypedReader(ReaderOver):
+    """A stream whose read errors are typed (a file deleted while it is read
+    gives ``UnknownFileError``, not the backend's own exception).
+    """
+
+    def __init__(self, raw: IO[bytes], key: str, volume: str):
+        """Initialize with the stream, and the key and volume it reads."""
+        super().__init__(raw)
+        self.key = key
+        self.volume = volume
+
+    def read_raw(self, size: int) -> bytes:
+        """Read from the stream, translating errors."""
+        with translate_errors(self.key, self.volume):
+            return super().read_raw(size)
 
 
 class StreamedFile(IOHandle):

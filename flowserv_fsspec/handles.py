@@ -171,3 +171,47 @@ def regular_file(out: Any) -> Optional[int]:
     except (AttributeError, OSError, ValueError):
         return None
     return fd if stat.S_ISREG(os.fstat(fd).st_mode) else None
+
+
+class ReaderOver(io.RawIOBase):
+    """A readable binary file that reads another one: each read passes
+    through :meth:`read_raw` (subclasses add to it); the descriptor, the
+    position and closing are the other file's.
+    """
+
+    def __init__(self, raw: IO[bytes]):
+        """Initialize with the file read from."""
+        super().__init__()
+        self.raw = raw
+
+    def readable(self) -> bool:
+        """Say yes: the file is readable."""
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        """Fill a buffer with one read of the file."""
+        data = self.read_raw(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+    def readall(self) -> bytes:
+        """Read the rest of the file with one read (not in 8 KiB steps)."""
+        return self.read_raw(-1)
+
+    def read_raw(self, size: int) -> bytes:
+        """Read up to ``size`` bytes of the file (all of the rest for -1)."""
+        return self.raw.read(size)
+
+    def fileno(self) -> int:
+        """Give the descriptor of the file read from (if it has one)."""
+        return self.raw.fileno()
+
+    def tell(self) -> int:
+        """Give the position in the file read from."""
+        return self.raw.tell()
+
+    def close(self) -> None:
+        """Close the file read from."""
+        if not self.closed:
+            self.raw.close()
+        super().close()

@@ -14,7 +14,7 @@ from typing import IO, Any, Callable, Dict, List, Optional, Tuple, cast
 from fsspec.callbacks import Callback
 
 from flowserv_fsspec.errors import UnsafeOperationError, VolumeNotFoundError
-from flowserv_fsspec.handles import IOHandle, read_stream
+from flowserv_fsspec.handles import IOHandle, ReaderOver, read_stream
 from flowserv_fsspec.keys import join_key, normalize_key
 from flowserv_fsspec.translate import typed_error
 
@@ -186,45 +186,25 @@ class Metered(IOHandle):
         )
 
 
-class MeteredReader(io.RawIOBase):
+class MeteredReader(ReaderOver):
     """A readable binary file that tells a callback the bytes of each read."""
 
     def __init__(self, raw: IO[bytes], callback: Callback):
         """Initialize with the file read from and the callback."""
-        super().__init__()
-        self.raw = raw
+        super().__init__(raw)
         self.callback = callback
 
-    def readable(self) -> bool:
-        """Say yes: the file is readable."""
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        """Fill a buffer from the file and tell its bytes."""
-        data = self.raw.read(len(buffer))
-        buffer[:len(data)] = data
+    def read_raw(self, size: int) -> bytes:
+        """Read from the file and tell the bytes."""
+        data = super().read_raw(size)
         self.callback.relative_update(len(data))
-        return len(data)
+        return data
 
     def advance(self, nbytes: int) -> None:
         """Tell the callback bytes that were read from the file past this
         reader (an upload that reads slices of the file itself).
         """
         self.callback.relative_update(nbytes)
-
-    def fileno(self) -> int:
-        """Give the descriptor of the file read from (if it has one)."""
-        return self.raw.fileno()
-
-    def tell(self) -> int:
-        """Give the position in the file read from."""
-        return self.raw.tell()
-
-    def close(self) -> None:
-        """Close the file read from."""
-        if not self.closed:
-            self.raw.close()
-        super().close()
 
 
 def stream_into(target: Any, pairs: List[Pair], progress: Progress) -> None:

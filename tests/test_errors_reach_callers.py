@@ -88,6 +88,8 @@ def failures(volumes: Dict[str, Any], tmp_path) -> List[Tuple[str, Callable[[], 
         ('open_location bad document', lambda: open_location(f'@{bad_document(tmp_path)}')),
         ('split_location bad URL', lambda: split_location('nosuch://x/y')),
         ('cleanup missing bucket', lambda: cleanup(volumes['no-bucket'], older_than=0)),
+        # Memory, local disk and SFTP keep a deleted file readable while it is open.
+        ('s3 stream vanished', lambda: read_while_deleted(volumes['s3'])),
         ('read-only store', lambda: volumes['zip'].store(data(), 'new.txt')),
         ('read-only delete', lambda: volumes['zip'].delete('f.txt')),
         ('read-only copy into', lambda: copy_files(
@@ -123,6 +125,15 @@ def failures(volumes: Dict[str, Any], tmp_path) -> List[Tuple[str, Callable[[], 
             (f'{name} filesystem bad key', lambda fs=fs: fs.open('a//b')),
         ]
     return calls
+
+
+def read_while_deleted(volume) -> None:
+    """Read a stream of a file that is deleted after the first block."""
+    put(volume, 'big.bin', b'x' * (3 * 1024 * 1024))
+    stream = volume.load('big.bin').stream(block_size=1024 * 1024)
+    stream.read(10)
+    volume.delete('big.bin')
+    stream.read(2 * 1024 * 1024)
 
 
 def bad_document(tmp_path) -> str:
