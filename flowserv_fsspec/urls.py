@@ -8,7 +8,7 @@ options of the filesystem, which are never serialized or shown.
 """
 
 import re
-from typing import Any, Dict, NamedTuple, Optional, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 from urllib.parse import unquote
 
 import fsspec
@@ -92,6 +92,15 @@ def strip_credentials(url: str) -> str:
     return '::'.join(split_credentials(part).url for part in url.split('::'))
 
 
+def chain_parts(url: str) -> Tuple[List[str], int]:
+    """Split a URL into the URLs of its chain, and give the index of the one
+    that holds the path: the first with a protocol and '://' (a cache such
+    as ``simplecache::`` takes the path of the URL after it).
+    """
+    parts = url.split('::')
+    return parts, next((i for i, part in enumerate(parts) if '://' in part), 0)
+
+
 def child_url(url: str, key: str) -> str:
     """Get the URL of a folder below a volume's URL: the key is appended to
     the path of the chain's first URL that has one (``zip://d::file:///a.zip``
@@ -109,8 +118,7 @@ def child_url(url: str, key: str) -> str:
     -------
     string
     """
-    parts = url.split('::')
-    at = next((i for i, part in enumerate(parts) if '://' in part), 0)
+    parts, at = chain_parts(url)
     parts[at] += key if parts[at].endswith('/') else '/' + key
     return '::'.join(parts)
 
@@ -130,8 +138,7 @@ def split_url(url: str) -> Tuple[str, str]:
     -------
     (string, string)
     """
-    parts = url.split('::')
-    at = next((i for i, part in enumerate(parts) if '://' in part), 0)
+    parts, at = chain_parts(url)
     head, sep, path = parts[at].partition('://')
     if '/' not in path.strip('/'):
         return url, ''
@@ -176,14 +183,14 @@ def filesystem_for_url(url: str, storage_options: Dict[str, Any]) -> Location:
     flowserv_fsspec.errors.InvalidConfigurationError
         Naming the URL without its password.
     """
-    clean = strip_credentials(url)
+    clean, protocol = strip_credentials(url), url_protocol(url)
     chained = '::' in url
     try:
-        if url_protocol(url) in ('http', 'https') and not chained:
+        if protocol in ('http', 'https') and not chained:
             # fsspec's HTTP paths are whole URLs: the credentials become options.
             _, username, password = split_credentials(url)
             options = http_options(storage_options, username, password)
-            return Location(fsspec.filesystem(url_protocol(url), **options), clean, None)
+            return Location(fsspec.filesystem(protocol, **options), clean, None)
         fs, root = fsspec.core.url_to_fs(url, **storage_options)
         carries = chained or bool(type(fs)._get_kwargs_from_urls(clean))
     except Exception as ex:
