@@ -8,8 +8,9 @@ from typing import Dict
 
 import fsspec
 import pytest
+from fsspec import AbstractFileSystem
 
-from flowserv_fsspec import MemoryVolume, WebdavVolume
+from flowserv_fsspec import FsspecVolume, MemoryVolume, WebdavVolume
 from flowserv_fsspec.errors import InvalidKeyError
 from flowserv_fsspec.sync import sync_files
 from flowserv_fsspec.testing import files_of, put
@@ -119,3 +120,15 @@ def test_webdav_refuses_to_write_a_question_mark(make_volume):
     with pytest.raises(InvalidKeyError, match=r"'q\?\.txt'"):
         put(volume, 'q?.txt', b'would overwrite q')
     assert files_of(volume) == {'qx.txt': b'keep'}
+
+
+def test_filesystems_without_their_own_mv_rename_literally():
+    """fsspec's default ``mv`` (copy, then rm) expands patterns; the generic
+    volume's rename copies and deletes the one temporary file instead."""
+    volume = FsspecVolume(fsspec.filesystem('memory'), root=f'/mv/{uuid.uuid4().hex}')
+    assert volume.fs.mv.__func__ is AbstractFileSystem.mv
+    put(volume, 'data1.csv', b'plain')
+    put(volume, 'data[1].csv', b'glob')
+    put(volume, 'data[1].csv', b'glob, replaced')
+    assert files_of(volume) == {'data1.csv': b'plain', 'data[1].csv': b'glob, replaced'}
+    assert [path for path in volume.fs.find(volume.root) if path.endswith('.part')] == []
