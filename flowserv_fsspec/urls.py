@@ -13,6 +13,7 @@ from urllib.parse import unquote
 
 import fsspec
 from fsspec import AbstractFileSystem
+from fsspec.implementations.dirfs import DirFileSystem
 
 from flowserv_fsspec.backends.http import http_options
 from flowserv_fsspec.errors import InvalidConfigurationError
@@ -192,6 +193,10 @@ def filesystem_for_url(url: str, storage_options: Dict[str, Any]) -> Location:
             options = http_options(storage_options, username, password)
             return Location(fsspec.filesystem(protocol, **options), clean, None)
         fs, root = fsspec.core.url_to_fs(url, **storage_options)
+        if isinstance(fs, DirFileSystem) and root == fs.path:
+            # url_to_fs gives ``dir::file:///d`` the path '/d', which the
+            # DirFileSystem (rooted at /d) would prefix again: its top is meant.
+            root = ''
         carries = chained or bool(type(fs)._get_kwargs_from_urls(clean))
     except Exception as ex:
         raise InvalidConfigurationError(

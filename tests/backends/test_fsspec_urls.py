@@ -113,6 +113,18 @@ def assert_documents_round_trip(volume, url: str, folder: str, folder_url: str) 
     assert below and files_of(Volume(sub.to_dict())) == below
 
 
+def test_chained_url_of_a_directory_filesystem(tmp_path):
+    (tmp_path / 'top' / 'd').mkdir(parents=True)
+    (tmp_path / 'top' / 'd' / 'x.txt').write_bytes(b'below')
+    volume = from_url(f'dir::file://{tmp_path}/top')
+    assert files_of(volume) == {'d/x.txt': b'below'}
+    put(volume, 'd/y.txt', b'new')
+    assert (tmp_path / 'top' / 'd' / 'y.txt').read_bytes() == b'new'
+    assert_documents_round_trip(
+        volume, f'dir::file://{tmp_path}/top', 'd', f'dir::file://{tmp_path}/top/d'
+    )
+
+
 def test_document_of_a_volume_built_from_options_alone_fails_typed(tmp_path):
     with zipfile.ZipFile(tmp_path / 'a.zip', 'w') as z:
         z.writestr('data.txt', b'zipped')
