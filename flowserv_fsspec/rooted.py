@@ -18,7 +18,7 @@ from fsspec import AbstractFileSystem
 from fsspec.implementations.dirfs import DirFileSystem
 
 
-class Volume(Protocol):
+class RootedVolume(Protocol):
     """What the filesystem needs of the volume (an FsspecVolume)."""
 
     fs: AbstractFileSystem
@@ -41,7 +41,7 @@ class RootedFileSystem(DirFileSystem):  # type: ignore[misc]
 
     cachable = False  # fsspec would share instances among volumes with equal reprs
 
-    def __init__(self, volume: Union[Volume, Dict[str, Any]], **storage_options: Any):
+    def __init__(self, volume: Union[RootedVolume, Dict[str, Any]], **storage_options: Any):
         """Initialize the volume whose files the filesystem shows.
 
         Parameters
@@ -52,7 +52,7 @@ class RootedFileSystem(DirFileSystem):  # type: ignore[misc]
         storage_options: dict
             Options of fsspec's ``DirFileSystem`` (e.g. ``asynchronous``).
         """
-        self.volume: Volume = rebuild(volume) if isinstance(volume, dict) else volume
+        self.volume: RootedVolume = rebuild(volume) if isinstance(volume, dict) else volume
         # DirFileSystem takes an empty path for a missing one; '' is set after.
         super().__init__(path=self.volume.root or '.', fs=self.volume.fs, **storage_options)
         self.path = self.volume.root
@@ -87,8 +87,9 @@ class RootedFileSystem(DirFileSystem):  # type: ignore[misc]
         return f'<{type(self).__name__} of {self.volume.describe()}>'
 
 
-def rebuild(form: Dict[str, Any]) -> Volume:
+def rebuild(form: Dict[str, Any]) -> RootedVolume:
     """Build a volume again from its class's name and its document."""
     module, _, name = form['volume_class'].rpartition('.')
-    volume: Volume = getattr(importlib.import_module(module), name).from_dict(form['document'])
+    volume_class = getattr(importlib.import_module(module), name)
+    volume: RootedVolume = volume_class.from_dict(form['document'])
     return volume
