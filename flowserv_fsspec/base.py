@@ -106,6 +106,20 @@ class StorageVolume(metaclass=ABCMeta):
         """
         raise NotImplementedError()  # pragma: no cover
 
+    def delete_files(self, keys: List[str]) -> None:
+        """Delete the files at the given keys, each exactly: a key that names
+        a file and, on object stores, also a folder loses only the file.
+        Missing files are not an error. This generic version deletes one key
+        at a time with ``delete()``; volumes with a bulk delete override it.
+
+        Parameters
+        ----------
+        keys: list of string
+            Keys of files, as ``walk()`` gives them.
+        """
+        for key in keys:
+            self.delete(key)
+
     @abstractmethod
     def describe(self) -> str:
         """Get short descriptive string about the storage volume for display

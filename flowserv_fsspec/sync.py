@@ -112,8 +112,7 @@ def sync_files(
         )
     if not dry_run:
         copy_planned(pairs, source, target, callback)
-        for key in result.deleted:
-            target.delete(key)
+        target.delete_files(result.deleted)
     return result
 
 

@@ -145,6 +145,23 @@ class FsspecVolume(StorageVolume):
         key, path = self._resolve(key)
         self._remove(path, key)
 
+    def delete_files(self, keys: List[str]) -> None:
+        """Delete the files at the keys with the backend's bulk delete (S3:
+        1,000 objects per request), each key exactly (a folder of the same
+        name on an object store stays); missing files are not an error.
+
+        Raises
+        ------
+        flowserv_fsspec.errors.VolumeError
+            Naming the first key that could not be deleted.
+        """
+        resolved = [self._resolve(key) for key in keys]
+        outcomes = self.writes.remove_files([path for _, path in resolved])
+        for (key, _), error in zip(resolved, outcomes):
+            if error is not None:
+                with translate_errors(key, self.describe()):
+                    raise error
+
     def _remove(self, path: str, key: str) -> None:
         """Delete what is at a path (nothing there is fine), literally."""
         try:

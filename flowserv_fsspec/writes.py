@@ -54,6 +54,11 @@ def raise_first(outcomes: Outcomes) -> None:
             raise error
 
 
+def gone_is_done(outcomes: Outcomes) -> Outcomes:
+    """Count a delete that found nothing as done: the file is gone either way."""
+    return [None if isinstance(error, FileNotFoundError) else error for error in outcomes]
+
+
 class Writes:
     """The write policy of a volume's filesystem (see the module)."""
 
@@ -123,12 +128,12 @@ class Writes:
         """
         raise NotImplementedError()  # pragma: no cover
 
-    def remove_files(self, paths: List[str]) -> None:
+    def remove_files(self, paths: List[str]) -> Outcomes:
         """Delete files by path, each taken literally: concurrently on async
-        filesystems (backends with a bulk delete override it). The first
-        failure is raised after every delete was tried.
+        filesystems (backends with a bulk delete override it). A file that is
+        not there counts as deleted. Gives each path's outcome.
         """
-        raise_first(run_each(self.fs, [('rm_file', (path,)) for path in paths]))
+        return gone_is_done(run_each(self.fs, [('rm_file', (path,)) for path in paths]))
 
 
 class FolderWrites(Writes):
@@ -183,11 +188,11 @@ class FolderWrites(Writes):
         (:meth:`Writes.remove_files`), then its folders, deepest first.
         """
         if self.fs.info(path).get('type') != 'directory':
-            self.remove_files([path])
+            raise_first(self.remove_files([path]))
             return
         listed = self.fs.find(path, withdirs=True, detail=True)
         folders = {name for name, info in listed.items() if info.get('type') == 'directory'}
-        self.remove_files([name for name in listed if name not in folders])
+        raise_first(self.remove_files([name for name in listed if name not in folders]))
         for folder in sorted(folders | {path}, key=len, reverse=True):
             # Through run_each: async filesystems implement only ``_rmdir``
             # (their ``rmdir`` is fsspec's do-nothing default).
@@ -251,16 +256,27 @@ class ObjectWrites(Writes):
         """Copy whole objects, concurrently on async filesystems."""
         return run_each(self.fs, [('cp_file', (f.path, p)) for f, p in zip(files, paths)])
 
-    def remove_files(self, paths: List[str]) -> None:
+    def remove_files(self, paths: List[str]) -> Outcomes:
         """Delete objects with the backend's bulk delete (S3: 1,000 keys per
         request; GCS and Azure: batches), except names that hold glob
         characters: ``rm`` would expand them (it decides with the same
-        ``glob.has_magic``), so those go one by one.
+        ``glob.has_magic``), so those go one by one. A failed bulk delete is
+        the outcome of each of its objects.
         """
-        literal = [path for path in paths if not has_magic(path)]
+        outcomes: Outcomes = [None] * len(paths)
+        literal = [i for i, path in enumerate(paths) if not has_magic(path)]
         if literal:
-            self.fs.rm(literal)
-        super().remove_files([path for path in paths if has_magic(path)])
+            try:
+                self.fs.rm([paths[i] for i in literal])
+            except FileNotFoundError:
+                pass
+            except Exception as ex:
+                for i in literal:
+                    outcomes[i] = ex
+        patterned = [i for i, path in enumerate(paths) if has_magic(path)]
+        for i, error in zip(patterned, super().remove_files([paths[i] for i in patterned])):
+            outcomes[i] = error
+        return outcomes
 
     def abandon(self, out: Any) -> None:
         """Throw away a failed upload (s3fs aborts its multipart upload) and

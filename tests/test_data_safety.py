@@ -112,6 +112,19 @@ def test_sync_refuses_overlapping_source_and_target(tmp_path, bucket, backend):
     assert files_of(at('p')) == before
 
 
+@pytest.mark.parametrize('backend', ['s3', 'gcs', 'azure'])
+def test_sync_delete_takes_the_object_not_the_prefix_of_one_name(tmp_path, make_volume, backend):
+    """Target holds ``k`` and ``k/a``, the source only ``k/a``: the object
+    ``k`` goes, the object below the prefix ``k/`` stays."""
+    source, target = LocalVolume(tmp_path / 'src'), make_volume(backend)
+    put(source, 'k/a', b'below')
+    put(target, 'k', b'object')
+    put(target, 'k/a', b'below')
+    result = sync_files(source, target, delete=True)
+    assert (result.deleted, result.unchanged, result.copied) == (['k'], ['k/a'], [])
+    assert files_of(target) == {'k/a': b'below'}
+
+
 def test_sync_between_sibling_folders_is_allowed(tmp_path):
     source, dest = LocalVolume(tmp_path / 'p'), LocalVolume(tmp_path / 'p2')
     put(source, 'a.txt', b'a')

@@ -22,7 +22,7 @@ from flowserv_fsspec.keys import is_within, join_key, normalize_key
 from flowserv_fsspec.parts import Parts
 from flowserv_fsspec.translate import translate_errors
 from flowserv_fsspec.volume import FsspecVolume
-from flowserv_fsspec.writes import ObjectWrites, Writes
+from flowserv_fsspec.writes import ObjectWrites, Writes, raise_first
 
 
 class BucketVolume(FsspecVolume):
@@ -172,7 +172,7 @@ class BucketVolume(FsspecVolume):
         paths = list(self._find(path, key))
         if paths:
             with translate_errors(key, self.describe()):
-                self.writes.remove_files(paths)
+                raise_first(self.writes.remove_files(paths))
 
     def find_leftovers(self, older_than: float) -> List[Leftover]:
         """Find unfinished uploads (none here: object stores write no temporary
