@@ -7,6 +7,24 @@ from typing import Any, List, Optional, Tuple
 from fsspec.asyn import _run_coros_in_chunks, sync
 
 
+def is_async(fs: Any) -> bool:
+    """Whether a filesystem's coroutines do the work: it is async, and so is
+    the filesystem it wraps, if any (fsspec's ``DirFileSystem`` is async in
+    name over local disk or memory, where its coroutines find none below).
+
+    Parameters
+    ----------
+    fs: fsspec.AbstractFileSystem
+        A filesystem (or any object: False).
+
+    Returns
+    -------
+    bool
+    """
+    inner = getattr(fs, 'fs', None)
+    return bool(getattr(fs, 'async_impl', False)) and (inner is None or is_async(inner))
+
+
 def run_each(
     target: Any, calls: List[Tuple[str, Tuple[Any, ...]]]
 ) -> List[Optional[BaseException]]:
@@ -29,7 +47,7 @@ def run_each(
     -------
     list of Exception or None
     """
-    if getattr(target, 'async_impl', False):
+    if is_async(target):
         coros = [getattr(target, f'_{name}')(*args) for name, args in calls]
         results = sync(
             target.loop, _run_coros_in_chunks, coros, batch_size=target.batch_size,

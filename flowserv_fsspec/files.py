@@ -11,6 +11,7 @@ from typing import IO, Any, Callable, Optional, Tuple, cast
 
 from fsspec import AbstractFileSystem
 
+from flowserv_fsspec.concurrency import is_async
 from flowserv_fsspec.errors import StorageError
 from flowserv_fsspec.handles import COPY_CHUNK, IOHandle, ReaderOver
 from flowserv_fsspec.parts import PartReader, Parts, Ranges, download_to_file
@@ -156,7 +157,7 @@ class FsspecFile(IOHandle):
         part, on an async filesystem of a volume with part settings.
         """
         parts = self.parts
-        return parts is not None and self.fs.async_impl and self.size() > parts.size
+        return parts is not None and is_async(self.fs) and self.size() > parts.size
 
     def ranges(self) -> Ranges:
         """Get the reads of byte ranges of this version of the file: its

@@ -102,7 +102,9 @@ def key_to_path(root: str, key: str) -> str:
     Parameters
     ----------
     root: string
-        Root path of the volume in the filesystem's own form (no protocol).
+        Root path of the volume in the filesystem's own form (no protocol);
+        '' for the top of a filesystem whose paths are relative (a ``dir::``
+        chain: its paths are joined to the folder it wraps).
     key: string
         Normalized key ('' for the root itself).
 
@@ -110,8 +112,8 @@ def key_to_path(root: str, key: str) -> str:
     -------
     string
     """
-    if not key:
-        return root
+    if not key or not root:
+        return key or root
     return root.rstrip(SEP) + SEP + key
 
 

@@ -12,6 +12,7 @@ from upath import UPath
 
 from flowserv_fsspec import FsspecVolume, LocalVolume, MemoryVolume, S3Volume, Volume, from_url
 from flowserv_fsspec.errors import InvalidConfigurationError, VolumeError
+from flowserv_fsspec.sync import sync_files
 from flowserv_fsspec.testing import VolumeContract, files_of, put
 from flowserv_fsspec.testing.ftp_server import PASSWORD, USER, FtpServer
 
@@ -123,6 +124,37 @@ def test_chained_url_of_a_directory_filesystem(tmp_path):
     assert_documents_round_trip(
         volume, f'dir::file://{tmp_path}/top', 'd', f'dir::file://{tmp_path}/top/d'
     )
+
+
+@pytest.mark.parametrize('target', ['memory', 's3'])
+def test_dir_chains_write_keys_below_their_folder(target, request):
+    """No '//' between the folder of a ``dir::`` chain and a key: the
+    sub-folder's document names where the files are."""
+    top = f"{request.getfixturevalue('bucket')}/p" if target == 's3' else '/r06/x'
+    volume = from_url(f'dir::{target}://{top}')
+    put(volume, 'sub/g.txt', b'g')
+    inner = volume.fs.fs
+    assert inner.cat_file(f'{top}/sub/g.txt') == b'g'
+    assert [path for path in inner.find(top) if '//' in path] == []
+    assert files_of(Volume(volume.get_store_for_folder('sub').to_dict())) == {'g.txt': b'g'}
+
+
+@pytest.mark.parametrize('target', ['file', 'memory'])
+def test_deletes_on_dir_chains(target, tmp_path):
+    """delete, erase and sync --delete on ``dir::`` chains (fsspec's
+    DirFileSystem is async in name over local disk and memory)."""
+    url = f'dir::file://{tmp_path}/w' if target == 'file' else f'dir::memory://{tmp_path.name}/w'
+    volume = from_url(url)
+    for key in ('a/b.txt', 'a/c.txt', 'd.txt', 'e.txt'):
+        put(volume, key, b'x')
+    volume.delete('a')
+    assert files_of(volume) == {'d.txt': b'x', 'e.txt': b'x'}
+    source = MemoryVolume.from_url(f'memory://{tmp_path.name}/src')
+    put(source, 'd.txt', b'x')
+    assert sync_files(source, volume, delete=True).deleted == ['e.txt']
+    assert files_of(volume) == {'d.txt': b'x'}
+    volume.erase()
+    assert files_of(volume) == {}
 
 
 def test_document_of_a_volume_built_from_options_alone_fails_typed(tmp_path):
