@@ -7,17 +7,23 @@ carries a password. Volumes keep, show and serialize only the URL without it
 options of the filesystem, which are never serialized or shown.
 """
 
+import os
+import posixpath
 import re
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 import fsspec
 from fsspec import AbstractFileSystem
 from fsspec.implementations.dirfs import DirFileSystem
+from fsspec.registry import known_implementations
 
 from flowserv_fsspec.backends.http import http_options
 from flowserv_fsspec.errors import InvalidConfigurationError
 
+
+CHAIN_SEP = re.compile(r'::(?![^\[\]]*\])')
+"""The '::' between the URLs of a chain (not those inside an IPv6 host's brackets)."""
 
 USERINFO = re.compile(r'(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#]*)@')
 """A URL's scheme and the user information before the last '@' of its authority."""
@@ -73,8 +79,8 @@ def url_protocol(url: str) -> str:
     -------
     string
     """
-    first, chained, _ = url.partition('::')
-    return fsspec.core.split_protocol(first)[0] or (first if chained else 'file')
+    parts = chain(url)
+    return fsspec.core.split_protocol(parts[0])[0] or (parts[0] if len(parts) > 1 else 'file')
 
 
 def strip_credentials(url: str) -> str:
@@ -90,7 +96,23 @@ def strip_credentials(url: str) -> str:
     -------
     string
     """
-    return '::'.join(split_credentials(part).url for part in url.split('::'))
+    return '::'.join(split_credentials(part).url for part in chain(url))
+
+
+def chain(url: str) -> List[str]:
+    """Split a chained URL into its URLs (``simplecache::s3://b/k`` gives
+    ``['simplecache', 's3://b/k']``; an IPv6 host's '::' is no separator).
+
+    Parameters
+    ----------
+    url: string
+        An fsspec URL.
+
+    Returns
+    -------
+    list of string
+    """
+    return CHAIN_SEP.split(url)
 
 
 def chain_parts(url: str) -> Tuple[List[str], int]:
@@ -98,7 +120,7 @@ def chain_parts(url: str) -> Tuple[List[str], int]:
     that holds the path: the first with a protocol and '://' (a cache such
     as ``simplecache::`` takes the path of the URL after it).
     """
-    parts = url.split('::')
+    parts = chain(url)
     return parts, next((i for i, part in enumerate(parts) if '://' in part), 0)
 
 
@@ -185,7 +207,7 @@ def filesystem_for_url(url: str, storage_options: Dict[str, Any]) -> Location:
         Naming the URL without its password.
     """
     clean, protocol = strip_credentials(url), url_protocol(url)
-    chained = '::' in url
+    chained = len(chain(url)) > 1
     try:
         if protocol in ('http', 'https') and not chained:
             # fsspec's HTTP paths are whole URLs: the credentials become options.
@@ -203,3 +225,80 @@ def filesystem_for_url(url: str, storage_options: Dict[str, Any]) -> Location:
             'volume URL', clean, f'{type(ex).__name__}: {ex}'.replace(url, clean)
         ) from None
     return Location(fs, root, clean if carries else None)
+
+
+DEFAULT_PORTS = {'ftp': 21, 'sftp': 22, 'http': 80, 'https': 443, 'webdav': 80, 'webdavs': 443}
+"""URL schemes whose authority names a server, with the port it listens on
+when the URL names none."""
+
+
+SCHEME_ALIASES = {'local': 'file', 'dav': 'webdav', 'davs': 'webdavs', 'ssh': 'sftp'}
+"""Schemes that name the same storage as another (fsspec's registry knows
+the others' common classes: ``s3a`` is ``s3``)."""
+
+
+class Place(NamedTuple):
+    """Where the files of a URL are kept, in a form in which two URLs of the
+    same place are equal: the kind of storage (fsspec's class of the
+    protocol: ``s3`` and ``s3a`` are one), the server (host and port, with the
+    default port written out; '' where the protocol names none) and the
+    path (dot segments and repeated slashes resolved, local links followed).
+    """
+
+    kind: str
+    server: str
+    path: str
+
+    def holds(self, other: 'Place') -> bool:
+        """Whether the other place is this one or lies below it."""
+        return (self.kind, self.server) == (other.kind, other.server) and (
+            is_below(other.path, self.path)
+        )
+
+
+def is_below(path: str, root: str) -> bool:
+    """Whether a normalized '/'-separated path is the root or lies below it."""
+    return path == root or path.startswith(root.rstrip('/') + '/')
+
+
+def place(url: str) -> Place:
+    """Get the place that holds the files of a URL or local path.
+
+    A chained URL names the place of its last URL, the filesystem that holds
+    the data (``simplecache::file:///w`` is ``/w`` on local disk); an archive
+    in the chain adds its inner path (``zip://d::file:///a.zip`` is
+    ``/a.zip/d``). Credentials, queries and fragments are left out; scheme
+    and host compare without case.
+
+    Parameters
+    ----------
+    url: string
+        A URL (possibly chained) or a local path.
+
+    Returns
+    -------
+    flowserv_fsspec.urls.Place
+    """
+    parts, at = chain_parts(strip_credentials(url))
+    last = parts[-1]
+    protocol, sep, rest = last.partition('://')
+    if not sep:
+        protocol, rest = 'file', last
+    protocol = SCHEME_ALIASES.get(protocol.lower(), protocol.lower())
+    server = ''
+    if protocol in DEFAULT_PORTS:
+        split = urlsplit(f'{protocol}://{rest}')
+        try:
+            port = split.port or DEFAULT_PORTS[protocol]
+        except ValueError:  # not a port: compared as written
+            port = split.netloc.rpartition(':')[2]
+        server, rest = f'{(split.hostname or "").lower()}:{port}', split.path
+    else:
+        rest = rest.partition('?')[0].partition('#')[0]
+    if at < len(parts) - 1:  # an archive: the path inside it
+        rest += '/' + parts[at].partition('://')[2]
+    path = posixpath.normpath('/' + re.sub('/+', '/', rest)).replace('//', '/')
+    if protocol == 'file':
+        path = os.path.realpath(path)
+    implementation = known_implementations.get(protocol, {})
+    return Place(implementation.get('class', protocol), server, path)

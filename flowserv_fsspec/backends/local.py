@@ -10,12 +10,7 @@ import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
 from flowserv_fsspec.documents import make_doc, read_args
-from flowserv_fsspec.errors import (
-    InvalidConfigurationError,
-    InvalidKeyError,
-    UnsafeOperationError,
-)
-from flowserv_fsspec.keys import is_within
+from flowserv_fsspec.errors import InvalidConfigurationError, InvalidKeyError
 from flowserv_fsspec.volume import FsspecVolume
 from flowserv_fsspec.writes import FolderWrites
 
@@ -159,19 +154,6 @@ class LocalVolume(FsspecVolume):
         """Whether a path, with its symbolic links resolved, is below the root."""
         root, real = os.path.realpath(self.root), os.path.realpath(path)
         return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
-
-    def _remove(self, path: str, key: str) -> None:
-        """Delete a file or folder, never the folder the process works in or
-        one that holds it (``rm -r .``).
-        """
-        if is_within(os.getcwd(), os.path.realpath(path)):
-            raise UnsafeOperationError(
-                f'delete of {key!r} in {self.describe()}', 'it holds the current working folder'
-            )
-        super()._remove(path, key)
-
-    def _canonical_url(self) -> str:
-        return 'file://' + os.path.realpath(self.root)
 
     def _find(self, path: str, key: str) -> Dict[str, Dict[str, Any]]:
         if not os.path.isdir(path):

@@ -24,14 +24,6 @@ FSSPEC_FTP_LISTS_A_FILE_AS_ITS_OWN_CHILD = pytest.mark.xfail(strict=True, reason
 
 
 @pytest.fixture(scope='module')
-def ftp_server(tmp_path_factory) -> Iterator[FtpServer]:
-    """pyftpdlib's FTP server on 127.0.0.1, one user with a password."""
-    logging.getLogger('pyftpdlib').setLevel(logging.WARNING)
-    with FtpServer(tmp_path_factory.mktemp('ftp-root')) as server:
-        yield server
-
-
-@pytest.fixture(scope='module')
 def open_ftp_server(tmp_path_factory) -> Iterator[FtpServer]:
     """An FTP server that also lets anonymous logins write (documents carry no
     credentials, so a volume built from one logs in anonymously)."""

@@ -147,3 +147,12 @@ def test_cleanup_command(tmp_path):
     out, _ = run('cleanup', '--json', str(base), '--older-than', '30m')
     assert [x['key'] for x in json.loads(out)['removed']] == ['d/.a.txt.0123456789ab.part']
     assert not part.exists() and (base / 'd' / 'a.txt').exists()
+
+
+def test_rm_of_a_chained_url_from_inside_is_refused(tmp_path, monkeypatch):
+    (tmp_path / 'w' / 'inner').mkdir(parents=True)
+    (tmp_path / 'w' / 'inner' / 'a.txt').write_bytes(b'a')
+    monkeypatch.chdir(tmp_path / 'w' / 'inner')
+    _, err = run('rm', '-r', '--yes', f'simplecache::file://{tmp_path}/w', check_code=1)
+    assert 'current working folder' in one_line(err)
+    assert (tmp_path / 'w' / 'inner' / 'a.txt').read_bytes() == b'a'
