@@ -12,7 +12,7 @@ of the filesystem below.
 from __future__ import annotations
 
 import importlib
-from typing import Any, Dict, Optional, Protocol, Union
+from typing import Any, Dict, List, Optional, Protocol, Union
 
 from fsspec import AbstractFileSystem
 from fsspec.implementations.dirfs import DirFileSystem
@@ -29,6 +29,15 @@ class RootedVolume(Protocol):
 
     def describe(self) -> str:
         """Describe the volume."""
+
+    def delete(self, key: str) -> None:
+        """Delete a file or folder by key."""
+
+    def erase(self) -> None:
+        """Delete every file of the volume."""
+
+    def copy(self, src: str, store: Any, dst: Optional[str] = None) -> List[str]:
+        """Copy a file or folder by key."""
 
     def to_dict(self) -> Dict[str, Any]:
         """Serialize the volume (no credentials)."""
@@ -68,6 +77,71 @@ class RootedFileSystem(DirFileSystem):  # type: ignore[misc]
         if isinstance(path, str):
             return self.volume.path(self._strip_protocol(path).lstrip('/'))
         return super()._join(path)
+
+    # Patterns are expanded here, on keys, never by the filesystem below: it
+    # would read the root's own characters ('proj[1]') as a pattern and reach
+    # outside the root. Each match is then read, written or deleted by its
+    # key, through the checks of ``_join`` (or the volume's own delete).
+
+    def glob(self, path: str, maxdepth: Optional[int] = None, **kwargs: Any) -> Any:
+        """Find the keys that match a pattern (fsspec's rules), the root
+        taken literally.
+        """
+        return AbstractFileSystem.glob(self, path.lstrip('/'), maxdepth, **kwargs)
+
+    def expand_path(
+        self, path: Any, recursive: bool = False, maxdepth: Optional[int] = None, **kwargs: Any
+    ) -> List[str]:
+        """Expand patterns and folders into keys (see :meth:`glob`)."""
+        keys: List[str] = AbstractFileSystem.expand_path(self, path, recursive, maxdepth, **kwargs)
+        return keys
+
+    def cat(
+        self, path: Any, recursive: bool = False, on_error: str = 'raise', **kwargs: Any
+    ) -> Any:
+        """Read files by key or pattern, each through ``cat_file``."""
+        return AbstractFileSystem.cat(self, path, recursive, on_error, **kwargs)
+
+    def get(self, rpath: Any, lpath: Any, *args: Any, **kwargs: Any) -> None:
+        """Download files by key or pattern, each through ``get_file``."""
+        AbstractFileSystem.get(self, rpath, lpath, *args, **kwargs)
+
+    def put(self, lpath: Any, rpath: Any, *args: Any, **kwargs: Any) -> None:
+        """Upload local files, each through ``put_file``."""
+        AbstractFileSystem.put(self, lpath, rpath, *args, **kwargs)
+
+    def copy(self, path1: Any, path2: Any, *args: Any, **kwargs: Any) -> None:
+        """Copy files by key or pattern, each through ``cp_file``."""
+        AbstractFileSystem.copy(self, path1, path2, *args, **kwargs)
+
+    def cp_file(self, path1: str, path2: str, **kwargs: Any) -> None:
+        """Copy one file by key with the volume's own copy (server-side where
+        the storage can; SFTP has no copy request, which sshfs's ``cp_file``
+        replaces with a shell command).
+        """
+        self.volume.copy(self._key(path1), self.volume, dst=self._key(path2))
+
+    def _key(self, path: str) -> str:
+        """Get the key that a path of this filesystem names ('' for the root)."""
+        key: str = self._strip_protocol(path).strip('/')
+        return key
+
+    def mv(self, path1: Any, path2: Any, *args: Any, **kwargs: Any) -> None:
+        """Move files by key or pattern: ``copy``, then ``rm``."""
+        AbstractFileSystem.mv(self, path1, path2, *args, **kwargs)
+
+    def rm(self, path: Any, recursive: bool = False, maxdepth: Optional[int] = None) -> None:
+        """Delete the files (with ``recursive``, also folders) that keys or
+        patterns name, each by the volume's literal delete; '' or '/' with
+        ``recursive`` erases the volume.
+        """
+        for key in map(self._key, self.expand_path(path, maxdepth=maxdepth)):
+            if not recursive and self.isdir(key):
+                raise IsADirectoryError(key)
+            if key:
+                self.volume.delete(key)
+            else:
+                self.volume.erase()
 
     def to_dict(self, *, include_password: bool = True) -> Dict[str, Any]:
         """Serialize as the volume's class and document: no credentials, with

@@ -289,7 +289,7 @@ def place(url: str) -> Place:
     if protocol in DEFAULT_PORTS:
         split = urlsplit(f'{protocol}://{rest}')
         try:
-            port = split.port or DEFAULT_PORTS[protocol]
+            port = str(split.port or DEFAULT_PORTS[protocol])
         except ValueError:  # not a port: compared as written
             port = split.netloc.rpartition(':')[2]
         server, rest = f'{(split.hostname or "").lower()}:{port}', split.path

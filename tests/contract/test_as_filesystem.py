@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from fsspec import AbstractFileSystem
 
-from flowserv_fsspec import S3Volume
+from flowserv_fsspec import LocalVolume, S3Volume, from_url
 from flowserv_fsspec.errors import InvalidKeyError
 from flowserv_fsspec.testing import files_of, put
 
@@ -50,3 +50,42 @@ def test_credentials_stay_out_of_the_filesystems_json_and_repr(bucket, s3_server
     assert 'the-secret-key' not in fs.to_json() + repr(fs) + str(fs)
     assert AbstractFileSystem.from_json(fs.to_json()).cat_file('x.txt') == b'1'
     assert io.BytesIO(fs.cat_file('x.txt')).read() == b'1'
+
+
+def test_a_glob_character_in_the_root_is_literal(volume):
+    """``rm``, ``cat``, ``glob`` and ``cp`` expand patterns below the root,
+    never the root's own characters: ``x[1]`` is not ``x1``."""
+    inside, sibling = volume.get_store_for_folder('x[1]'), volume.get_store_for_folder('x1')
+    put(inside, 'a.txt', b'in')
+    put(sibling, 'a.txt', b'out')
+    fs = inside.as_filesystem()
+    assert fs.glob('*.txt') == ['a.txt']
+    assert fs.cat('*.txt') == {'a.txt': b'in'}
+    fs.copy('a*.txt', 'b.txt')
+    fs.rm('a.txt')
+    fs.rm('b*')
+    assert files_of(inside) == {}
+    assert files_of(sibling) == {'a.txt': b'out'}
+
+
+@pytest.mark.parametrize('url', ['memory://proj[1]', 's3://{bucket}/runs[1]'])
+def test_rm_of_a_url_root_with_a_glob_character(url, bucket, tmp_path):
+    name = tmp_path.name
+    inside = from_url(url.format(bucket=bucket) + name)
+    outside = from_url(url.format(bucket=bucket).replace('[1]', '1') + name)
+    for volume in (inside, outside):
+        put(volume, 'x', b'data')
+    inside.as_filesystem().rm('x')
+    assert files_of(inside) == {} and files_of(outside) == {'x': b'data'}
+
+
+def test_a_link_out_of_a_local_root_is_refused_through_patterns(tmp_path):
+    (tmp_path / 'secret.txt').write_bytes(b'secret')
+    (tmp_path / 'vol').mkdir()
+    (tmp_path / 'vol' / 'flink').symlink_to(tmp_path / 'secret.txt')
+    fs = LocalVolume(tmp_path / 'vol').as_filesystem()
+    for read in (lambda: fs.cat('fl[i]nk'), lambda: fs.cat('*'),
+                 lambda: fs.get('fl[i]nk', str(tmp_path / 'got')), lambda: fs.cat_file('flink')):
+        with pytest.raises(InvalidKeyError, match='symbolic link'):
+            read()
+    assert not (tmp_path / 'got').exists()
