@@ -7,7 +7,7 @@ front to back in large blocks, for a copy of a big file.
 """
 
 import io
-from typing import IO, Any, Callable, Optional, Tuple, cast
+from typing import IO, Any, Callable, Dict, Optional, Tuple, cast
 
 from fsspec import AbstractFileSystem
 
@@ -31,6 +31,11 @@ VERSION_FIELDS = (
     'last_modified', 'updated',
 )
 """Fields of ``fs.info`` that change when a file is replaced, on some backend."""
+
+
+def version_of(info: Dict[str, Any]) -> Tuple[Any, ...]:
+    """Get what tells two versions of a file apart from its details."""
+    return tuple(info.get(name) for name in VERSION_FIELDS)
 
 
 class FsspecFile(IOHandle):
@@ -169,24 +174,27 @@ class FsspecFile(IOHandle):
         -------
         flowserv_fsspec.parts.Ranges
         """
-        before = self._version()
+        info = self._info()
+        before = version_of(info)
 
         def verify() -> None:
-            if self._version() != before:
+            if version_of(self._info()) != before:
                 raise StorageError(self.key, self.volume, OSError('the file changed while read'))
 
         async def fetch(start: int, end: int) -> bytes:
             data: bytes = await self.fs._cat_file(self.path, start=start, end=end)
             return data
 
-        return Ranges(self.fs.loop, fetch, self.size(), self.key, self.volume, verify)
+        # The length of the version read, not the listed one: a file replaced
+        # since the listing is copied whole, never cut to the old length.
+        return Ranges(self.fs.loop, fetch, int(info['size']), self.key, self.volume, verify)
 
-    def _version(self) -> Tuple[Any, ...]:
-        """Get what tells two versions of the file apart, with one metadata request."""
+    def _info(self) -> Dict[str, Any]:
+        """Get the file's details, with one metadata request."""
         with translate_errors(self.key, self.volume):
             self.fs.invalidate_cache(self.path)
-            info = self.fs.info(self.path)
-        return tuple(info.get(name) for name in VERSION_FIELDS)
+            info: Dict[str, Any] = self.fs.info(self.path)
+        return info
 
     def size(self) -> int:
         """Get size of the file in the number of bytes.

@@ -145,6 +145,23 @@ def test_a_file_replaced_after_listing_is_copied_whole(tmp_path, bucket, new, di
     assert files_of(target) == {'f.txt': new}
 
 
+@pytest.mark.parametrize('backend', ['gcs', 'azure'])
+@pytest.mark.parametrize('into', ['local', 'memory'])
+def test_a_big_file_replaced_after_listing_is_copied_whole(tmp_path, make_volume, backend, into):
+    """A big file (read in ranged parts) replaced by a larger version between
+    the listing and the copy: the copy is the new version whole, never the
+    new one cut to the listed length."""
+    source = make_volume(backend)
+    first, second = os.urandom(10_485_767), os.urandom(15_728_651)
+    put(source, 'big.bin', first)
+    pairs = plan(None, source, None)
+    put(source, 'big.bin', second)
+    target = LocalVolume(tmp_path / 'dst') if into == 'local' else from_url(
+        f'memory://{tmp_path.name}/dst')
+    copy_planned(pairs, source, target)
+    assert target.load('big.bin').open().read() == second
+
+
 def test_race_with_a_writer_tears_no_copy(tmp_path, bucket):
     """A writer replaces files (by rename, as store() does) while they are
     copied: every copy is one whole version, old or new."""
