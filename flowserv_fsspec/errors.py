@@ -29,13 +29,14 @@ Without flowserv-core the classes derive from Python's exceptions only, and
 nothing imports flowserv.
 """
 
-import importlib.util
-from typing import List, Optional, Tuple
+import pickle
+from typing import Any, Dict, List, Optional, Tuple
 
 
 def flowserv_error(name: str) -> Tuple[type, ...]:
     """Get flowserv-core's error class of a name as a tuple of bases: empty
-    where flowserv-core is not installed.
+    where flowserv-core cannot be imported (not installed, or a folder
+    named ``flowserv`` that is no package, such as a test folder on the path).
 
     Parameters
     ----------
@@ -46,10 +47,30 @@ def flowserv_error(name: str) -> Tuple[type, ...]:
     -------
     tuple of type
     """
-    if importlib.util.find_spec('flowserv') is None:
+    try:
+        import flowserv.error
+    except ImportError:
         return ()
-    import flowserv.error
     return (getattr(flowserv.error, name),)
+
+
+def rebuild(cls: type, message: str, state: Dict[str, Any]) -> BaseException:
+    """Build an unpickled error again: its class, message and attributes,
+    without calling its ``__init__`` (whose arguments differ by class).
+    """
+    error: BaseException = cls.__new__(cls)
+    error.args = (message,)
+    error.__dict__.update(state)
+    return error
+
+
+def picklable(value: Any) -> Any:
+    """Give a value that pickles: the value itself, or its repr."""
+    try:
+        pickle.dumps(value)
+    except Exception:
+        return repr(value)
+    return value
 
 
 class VolumeError(*(flowserv_error('FlowservError') or (Exception,))):  # type: ignore[misc]
@@ -66,6 +87,14 @@ class VolumeError(*(flowserv_error('FlowservError') or (Exception,))):  # type: 
         super().__init__(message)
         self.args = (message,)
         self.message = message  # flowserv's errors print this
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        """Pickle the class, the message and the attributes (``key``,
+        ``done``, ...): errors cross processes (multiprocessing, dask,
+        flowserv's workers) as they were raised.
+        """
+        state = {name: picklable(value) for name, value in vars(self).items()}
+        return rebuild, (type(self), self.message, state)
 
 
 class InvalidKeyError(VolumeError, ValueError, *flowserv_error('InvalidArgumentError')):  # type: ignore[misc]

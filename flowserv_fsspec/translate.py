@@ -17,6 +17,15 @@ from flowserv_fsspec.errors import (
 )
 
 
+PROGRAMMING_ERRORS = (
+    TypeError, AttributeError, KeyError, IndexError, LookupError, NameError, UnboundLocalError,
+    AssertionError, ZeroDivisionError, RecursionError,
+)
+"""Python's own errors of code that is wrong, never of storage: they pass
+every translation unchanged (subclasses that client packages raise, such as
+botocore's, are translated)."""
+
+
 @contextmanager
 def translate_errors(
     key: str, volume: str, missing: Type[VolumeError] = UnknownFileError
@@ -53,10 +62,11 @@ def typed_error(
 ) -> BaseException:
     """Get the typed error for a backend exception (see :func:`translate_errors`).
 
-    Errors of the library and Python's own errors other than ``OSError``
-    (programming errors) are returned unchanged.
+    Errors of the library and programming errors (Python's own ``TypeError``,
+    ``AttributeError``, ``LookupError``, ... whatever their cause) are
+    returned unchanged.
     """
-    if isinstance(ex, VolumeError):
+    if isinstance(ex, VolumeError) or type(ex) in PROGRAMMING_ERRORS:
         return ex
     if isinstance(ex, NotImplementedError):
         return UnsupportedOperationError(key, volume)
