@@ -30,7 +30,7 @@ nothing imports flowserv.
 """
 
 import pickle
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, Type
 
 
 def flowserv_error(name: str) -> Tuple[type, ...]:
@@ -54,7 +54,9 @@ def flowserv_error(name: str) -> Tuple[type, ...]:
     return (getattr(flowserv.error, name),)
 
 
-def rebuild(cls: type, message: str, state: Dict[str, Any]) -> BaseException:
+def rebuild(
+    cls: Type[BaseException], message: str, state: Dict[str, Any]
+) -> BaseException:
     """Build an unpickled error again: its class, message and attributes,
     without calling its ``__init__`` (whose arguments differ by class).
     """
