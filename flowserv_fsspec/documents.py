@@ -70,12 +70,17 @@ def read_args(
         )
     items = doc.get('args', [])
     if not isinstance(items, list) or not all(
-        isinstance(a, dict) and 'key' in a and 'value' in a for a in items
+        isinstance(a, dict) and isinstance(a.get('key'), str) and 'value' in a for a in items
     ):
         raise InvalidConfigurationError(
-            'volume document args', items, "expected a list of {'key': ..., 'value': ...}"
+            'volume document args', items, "expected a list of {'key': string, 'value': ...}"
         )
     args = {a['key']: a['value'] for a in items}
+    for name, value in args.items():
+        if isinstance(value, str) and '\x00' in value:
+            raise InvalidConfigurationError(
+                f'argument {name!r} of {doc_type!r} volume document', value, 'holds a NUL character'
+            )
     for name in required:
         if args.get(name) is None:
             raise InvalidConfigurationError(

@@ -40,8 +40,8 @@ def read_document(location: str) -> Tuple[StorageVolume, str]:
     try:
         with open(filename, 'rb') as f:
             doc = json.load(f)
-    except (OSError, ValueError) as ex:
-        raise InvalidConfigurationError('volume document file', filename, str(ex)) from ex
+    except (OSError, ValueError, RecursionError) as ex:
+        raise InvalidConfigurationError('volume document file', filename, str(ex)) from None
     return Volume(doc), key.strip('/')
 
 

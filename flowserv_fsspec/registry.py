@@ -26,7 +26,7 @@ from flowserv_fsspec.backends.webdav import WEBDAV_STORE, WebdavVolume
 from flowserv_fsspec.base import StorageVolume
 from flowserv_fsspec.documents import FSSPEC_STORE, read_args
 from flowserv_fsspec.errors import InvalidConfigurationError, MissingExtraError
-from flowserv_fsspec.urls import strip_credentials, url_protocol
+from flowserv_fsspec.urls import check_server, strip_credentials, url_protocol
 from flowserv_fsspec.volume import FsspecVolume
 
 
@@ -103,6 +103,7 @@ def from_url(
         url = os.fspath(url)
     if not isinstance(url, str) or not url:
         raise InvalidConfigurationError('volume URL', url, 'expected a non-empty string')
+    check_server(url)
     protocol = url_protocol(url)
     volume_class = lookup(_BY_PROTOCOL, protocol) or FsspecVolume
     try:

@@ -237,6 +237,30 @@ SCHEME_ALIASES = {'local': 'file', 'dav': 'webdav', 'davs': 'webdavs', 'ssh': 's
 the others' common classes: ``s3a`` is ``s3``)."""
 
 
+def check_server(url: str) -> None:
+    """Refuse a URL whose server (host and port) cannot be read: a port that
+    is no number or out of range, an unclosed IPv6 bracket.
+
+    Parameters
+    ----------
+    url: string
+        A URL, possibly chained.
+
+    Raises
+    ------
+    flowserv_fsspec.errors.InvalidConfigurationError
+        Naming the URL without its password.
+    """
+    for part in chain(url):
+        scheme = part.partition('://')[0].lower()
+        if SCHEME_ALIASES.get(scheme, scheme) not in DEFAULT_PORTS:
+            continue
+        try:
+            urlsplit(part).port  # noqa: B018 (reading the port checks it)
+        except ValueError as ex:
+            raise InvalidConfigurationError('volume URL', strip_credentials(url), str(ex)) from None
+
+
 class Place(NamedTuple):
     """Where the files of a URL are kept, in a form in which two URLs of the
     same place are equal: the kind of storage (fsspec's class of the

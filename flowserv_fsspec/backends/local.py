@@ -84,7 +84,7 @@ class LocalVolume(FsspecVolume):
             Options of ``fsspec.implementations.local.LocalFileSystem`` (e.g.
             ``auto_mkdir``, ``use_listings_cache``); never serialized.
         """
-        if not basedir or not isinstance(basedir, (str, os.PathLike)):
+        if not basedir or not isinstance(basedir, (str, os.PathLike)) or '\x00' in str(basedir):
             raise InvalidConfigurationError('base directory', basedir, 'expected a path')
         # Absolute, so that a document means the same folder from any working folder.
         self.basedir = os.path.abspath(os.fspath(basedir))

@@ -116,6 +116,10 @@ class SftpVolume(FsspecVolume):
             raise InvalidConfigurationError('SFTP host', hostname, 'expected a host name')
         if not remotedir or not isinstance(remotedir, str):
             raise InvalidConfigurationError('SFTP base directory', remotedir, 'expected a path')
+        if port is not None and not (
+            isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536
+        ):
+            raise InvalidConfigurationError('SFTP port', port, 'expected 1 to 65535')
         self.remotedir = remotedir
         self.hostname = hostname
         self.port = port

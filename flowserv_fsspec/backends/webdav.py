@@ -18,7 +18,7 @@ from flowserv_fsspec.backends import import_backend, timeout_option
 from flowserv_fsspec.documents import make_doc, read_args
 from flowserv_fsspec.errors import InvalidConfigurationError, InvalidKeyError
 from flowserv_fsspec.keys import join_key, normalize_key
-from flowserv_fsspec.urls import split_credentials
+from flowserv_fsspec.urls import check_server, split_credentials
 from flowserv_fsspec.volume import FsspecVolume
 from flowserv_fsspec.writes import FolderWrites
 
@@ -142,6 +142,7 @@ class WebdavVolume(FsspecVolume):
         parts = urlsplit(base_url) if isinstance(base_url, str) else None
         if parts is None or parts.scheme not in ('http', 'https') or not parts.hostname:
             raise InvalidConfigurationError('WebDAV address', base_url, 'expected http(s)://...')
+        check_server(base_url)
         self.base_url = base_url
         self.basedir = basedir
         if fs is None:

@@ -156,3 +156,28 @@ def test_rm_of_a_chained_url_from_inside_is_refused(tmp_path, monkeypatch):
     _, err = run('rm', '-r', '--yes', f'simplecache::file://{tmp_path}/w', check_code=1)
     assert 'current working folder' in one_line(err)
     assert (tmp_path / 'w' / 'inner' / 'a.txt').read_bytes() == b'a'
+
+
+BAD_LOCATIONS = [
+    'sftp://h:99999/d', 'ssh://h:abc/d', 'sftp://[::1/d', 'webdav://h:99999/d', 'dav://h:x/d',
+    'webdav://[::1/d', 'http://h:99999/d', 'https://[::1/d',
+]
+BAD_DOCUMENTS = {
+    'unhashable-key': {'type': 's3', 'args': [{'key': ['bucket'], 'value': 'b'}]},
+    'nul-in-basedir': {'type': 'fs', 'args': [{'key': 'basedir', 'value': '/tmp/a\x00b'}]},
+    'sftp-port': {'type': 'sftp', 'args': [
+        {'key': 'basedir', 'value': '/d'}, {'key': 'hostname', 'value': '127.0.0.1'},
+        {'key': 'port', 'value': 99999}]},
+}
+
+
+@pytest.mark.parametrize('location', BAD_LOCATIONS + sorted(BAD_DOCUMENTS) + ['deep-nesting'])
+def test_a_bad_location_is_one_line(tmp_path, location):
+    if location in BAD_DOCUMENTS:
+        (tmp_path / 'doc.json').write_text(json.dumps(BAD_DOCUMENTS[location]))
+        location = f'@{tmp_path}/doc.json'
+    elif location == 'deep-nesting':
+        (tmp_path / 'doc.json').write_text('[' * 100000 + ']' * 100000)
+        location = f'@{tmp_path}/doc.json'
+    _, err = run('ls', location, check_code=1)
+    one_line(err)
