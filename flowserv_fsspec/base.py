@@ -25,6 +25,7 @@ from flowserv_fsspec.handles import IOBuffer as IOBuffer  # re-exported: flowser
 from flowserv_fsspec.handles import IOHandle as IOHandle
 from flowserv_fsspec.handles import read_stream as read_stream
 from flowserv_fsspec.keys import normalize_key
+from flowserv_fsspec.leftovers import Leftover
 from flowserv_fsspec.plan import (
     Pair,
     Progress,
@@ -107,15 +108,9 @@ class StorageVolume(metaclass=ABCMeta):
         raise NotImplementedError()  # pragma: no cover
 
     def delete_files(self, keys: List[str]) -> None:
-        """Delete the files at the given keys, each exactly: a key that names
-        a file and, on object stores, also a folder loses only the file.
-        Missing files are not an error. This generic version deletes one key
-        at a time with ``delete()``; volumes with a bulk delete override it.
-
-        Parameters
-        ----------
-        keys: list of string
-            Keys of files, as ``walk()`` gives them.
+        """Delete the files at keys that ``walk()`` gave, each exactly (on
+        object stores a folder of the same name stays); missing files are not
+        an error. One ``delete()`` per key here; bulk deletes override it.
         """
         for key in keys:
             self.delete(key)
@@ -170,6 +165,13 @@ class StorageVolume(metaclass=ABCMeta):
         flowserv_fsspec.base.StorageVolume
         """
         raise NotImplementedError()  # pragma: no cover
+
+    def find_leftovers(self, older_than: float) -> List[Leftover]:
+        """Find the leftovers of unfinished writes (temporary files, open
+        multipart uploads) at least ``older_than`` seconds old (younger ones
+        may belong to writes under way). Volumes that cannot tell find none.
+        """
+        return []
 
     def key_type(self, key: Optional[str] = None) -> Optional[str]:
         """Tell what a key names: ``'file'``, ``'folder'`` or None (nothing).

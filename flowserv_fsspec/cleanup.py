@@ -10,29 +10,15 @@ themselves (resumable sessions and uncommitted blocks expire after a week),
 so their volumes report none.
 """
 
-from dataclasses import dataclass, field
-from typing import Callable, List
+from typing import List
 
 from flowserv_fsspec.base import StorageVolume
+from flowserv_fsspec.leftovers import Leftover
 
 
 DEFAULT_AGE = 24 * 3600.0
 """Seconds after which an unfinished write counts as abandoned (a write still
 under way elsewhere is younger)."""
-
-
-@dataclass
-class Leftover:
-    """An unfinished write found in a volume."""
-
-    kind: str
-    """``'part file'`` or ``'multipart upload'``."""
-    key: str
-    """Its key (path relative to the volume root)."""
-    age: float
-    """Seconds since it was written or started."""
-    discard: Callable[[], None] = field(repr=False, compare=False)
-    """Remove it."""
 
 
 def cleanup(
@@ -51,11 +37,10 @@ def cleanup(
 
     Returns
     -------
-    list of flowserv_fsspec.cleanup.Leftover
+    list of flowserv_fsspec.leftovers.Leftover
         What was removed (or, in a dry run, would be), sorted by key.
     """
-    find = getattr(volume, 'find_leftovers', None)
-    found: List[Leftover] = sorted(find(older_than) if find else [], key=lambda x: x.key)
+    found = sorted(volume.find_leftovers(older_than), key=lambda x: x.key)
     if not dry_run:
         for leftover in found:
             leftover.discard()

@@ -182,6 +182,27 @@ class AccessDeniedError(VolumeError, PermissionError, *flowserv_error('Unauthori
         super().__init__(f'access denied to {key!r} in {volume}')
 
 
+class UntrustedHostError(AccessDeniedError):
+    """A server whose host key is unknown or has changed: the connection was
+    refused before any credential was sent.
+    """
+
+    def __init__(self, server: str, reason: str, how: str):
+        """Initialize the error message.
+
+        Parameters
+        ----------
+        server: string
+            The server (``host:port``).
+        reason: string
+            What the client found (unknown key, changed key).
+        how: string
+            How to trust the key.
+        """
+        self.server = server
+        VolumeError.__init__(self, f'host key of {server} is not trusted ({reason}): {how}')
+
+
 class StorageError(VolumeError, OSError):
     """Any other failure of the storage backend while accessing a key."""
 

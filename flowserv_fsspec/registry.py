@@ -18,6 +18,7 @@ from typing import Any, Dict, Iterable, Mapping, Optional, Type, Union
 
 from flowserv_fsspec.backends.azure import AZURE_STORE, AzureVolume
 from flowserv_fsspec.backends.gcs import GC_STORE, GCVolume
+from flowserv_fsspec.backends.http import HttpVolume
 from flowserv_fsspec.backends.local import FS_STORE, LOCAL_PROTOCOLS, LocalVolume
 from flowserv_fsspec.backends.memory import MemoryVolume
 from flowserv_fsspec.backends.s3 import S3_STORE, S3Volume
@@ -186,6 +187,7 @@ def load_plugins() -> None:
 register(FsspecVolume, doc_type=FSSPEC_STORE)
 register(LocalVolume, protocols=[p for p in LOCAL_PROTOCOLS if p], doc_type=FS_STORE)
 register(MemoryVolume, protocols=('memory',))
+register(HttpVolume, protocols=('http', 'https'))
 register(S3Volume, protocols=('s3', 's3a'), doc_type=S3_STORE)
 register(GCVolume, protocols=('gs', 'gcs'), doc_type=GC_STORE)
 register(AzureVolume, protocols=('az', 'abfs', 'abfss'), doc_type=AZURE_STORE)

@@ -73,10 +73,14 @@ def typed_error(
     status = http_status(ex)
     # A path through a file (NotADirectoryError) names nothing when reading.
     through_file = isinstance(ex, NotADirectoryError) and missing is UnknownFileError
-    # fsspec's HTTP filesystem reports a timed-out request as a missing file.
-    timed_out = isinstance(ex.__cause__, (TimeoutError, asyncio.TimeoutError))
-    if timed_out:
-        return StorageError(key, volume, ex.__cause__)  # type: ignore[arg-type]
+    # fsspec's HTTP filesystem reports a request that timed out or could not
+    # connect as a missing file: the cause says what happened.
+    cause = ex.__cause__
+    unreachable = isinstance(ex, FileNotFoundError) and isinstance(cause, OSError) and not (
+        isinstance(cause, FileNotFoundError)
+    )
+    if isinstance(cause, (TimeoutError, asyncio.TimeoutError)) or unreachable:
+        return StorageError(key, volume, cause)  # type: ignore[arg-type]
     if isinstance(ex, FileNotFoundError) or status == 404 or through_file:
         if missing is VolumeNotFoundError:
             return VolumeNotFoundError(volume, key)

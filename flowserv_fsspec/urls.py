@@ -18,7 +18,6 @@ from fsspec import AbstractFileSystem
 from fsspec.implementations.dirfs import DirFileSystem
 from fsspec.registry import known_implementations
 
-from flowserv_fsspec.backends.http import http_options
 from flowserv_fsspec.errors import InvalidConfigurationError
 
 
@@ -206,14 +205,9 @@ def filesystem_for_url(url: str, storage_options: Dict[str, Any]) -> Location:
     flowserv_fsspec.errors.InvalidConfigurationError
         Naming the URL without its password.
     """
-    clean, protocol = strip_credentials(url), url_protocol(url)
+    clean = strip_credentials(url)
     chained = len(chain(url)) > 1
     try:
-        if protocol in ('http', 'https') and not chained:
-            # fsspec's HTTP paths are whole URLs: the credentials become options.
-            _, username, password = split_credentials(url)
-            options = http_options(storage_options, username, password)
-            return Location(fsspec.filesystem(protocol, **options), clean, None)
         fs, root = fsspec.core.url_to_fs(url, **storage_options)
         if isinstance(fs, DirFileSystem) and root == fs.path:
             # url_to_fs gives ``dir::file:///d`` the path '/d', which the
@@ -326,3 +320,37 @@ def place(url: str) -> Place:
         path = os.path.realpath(path)
     implementation = known_implementations.get(protocol, {})
     return Place(implementation.get('class', protocol), server, path)
+
+
+def overlap(url: str, other: str) -> bool:
+    """Whether two URLs share files: the place of one holds the other's
+    (see :func:`place`).
+
+    Parameters
+    ----------
+    url: string
+        A URL or local path.
+    other: string
+        Another.
+
+    Returns
+    -------
+    bool
+    """
+    mine, theirs = place(url), place(other)
+    return mine.holds(theirs) or theirs.holds(mine)
+
+
+def holds_working_folder(url: str) -> bool:
+    """Whether a URL names the folder the process works in, or one that holds it.
+
+    Parameters
+    ----------
+    url: string
+        A URL or local path.
+
+    Returns
+    -------
+    bool
+    """
+    return place(url).holds(place(os.getcwd()))

@@ -12,8 +12,8 @@ build the filesystem and the serialized document.
 
 from __future__ import annotations
 
+import contextlib
 import functools
-import os
 import time
 from typing import Any, Dict, List, Optional, Tuple, Type
 
@@ -21,16 +21,16 @@ from fsspec import AbstractFileSystem
 
 from flowserv_fsspec import transfer
 from flowserv_fsspec.base import IOHandle, StorageVolume
-from flowserv_fsspec.cleanup import Leftover
 from flowserv_fsspec.documents import FSSPEC_STORE, FsspecStore, read_args
 from flowserv_fsspec.errors import UnknownFileError, UnsafeOperationError, VolumeNotFoundError
 from flowserv_fsspec.files import FsspecFile
 from flowserv_fsspec.keys import key_to_path, normalize_key, path_to_key
+from flowserv_fsspec.leftovers import Leftover
 from flowserv_fsspec.parts import Parts
 from flowserv_fsspec.plan import Pair, Progress
 from flowserv_fsspec.rooted import RootedFileSystem
 from flowserv_fsspec.translate import translate_errors
-from flowserv_fsspec.urls import child_url, filesystem_for_url, place
+from flowserv_fsspec.urls import child_url, filesystem_for_url, holds_working_folder, overlap
 from flowserv_fsspec.writes import FolderWrites, Writes
 
 
@@ -89,6 +89,11 @@ class FsspecVolume(StorageVolume):
         """List the files at or below a path, with their details, in one call."""
         with translate_errors(key, self.describe(), missing=VolumeNotFoundError):
             found = self.fs.find(path, withdirs=False, detail=True)
+        if not found:
+            # fsspec's find lists nothing where the listing failed (its walk
+            # skips what it cannot read): nothing there, or no answer?
+            with contextlib.suppress(UnknownFileError), translate_errors(key, self.describe()):
+                self.fs.info(path)
         # adlfs answers a list of names, without details, for a single file.
         return found if isinstance(found, dict) else {name: {} for name in found}
 
@@ -144,12 +149,8 @@ class FsspecVolume(StorageVolume):
     def delete_files(self, keys: List[str]) -> None:
         """Delete the files at the keys with the backend's bulk delete (S3:
         1,000 objects per request), each key exactly (a folder of the same
-        name on an object store stays); missing files are not an error.
-
-        Raises
-        ------
-        flowserv_fsspec.errors.VolumeError
-            Naming the first key that could not be deleted.
+        name on an object store stays); missing files are not an error. A
+        failure raises the typed error of the first key not deleted.
         """
         resolved = [self._resolve(key) for key in keys]
         outcomes = self.writes.remove_files([path for _, path in resolved])
@@ -164,17 +165,12 @@ class FsspecVolume(StorageVolume):
         whatever URL names it.
         """
         self._refuse_working_folder(key)
-        try:
-            with translate_errors(key, self.describe()):
-                self.writes.remove(path)
-        except UnknownFileError:
-            pass
+        with contextlib.suppress(UnknownFileError), translate_errors(key, self.describe()):
+            self.writes.remove(path)
 
     def _refuse_working_folder(self, key: str) -> None:
-        """Refuse to delete a key (or, for '', to erase the volume) that holds
-        the folder the process works in.
-        """
-        if place(child_url(self.url, key) if key else self.url).holds(place(os.getcwd())):
+        """Refuse to delete a key ('': the volume) that holds the working folder."""
+        if holds_working_folder(child_url(self.url, key) if key else self.url):
             raise UnsafeOperationError(
                 f'delete of {key!r} in {self.describe()}', 'it holds the current working folder'
             )
@@ -217,20 +213,9 @@ class FsspecVolume(StorageVolume):
     def from_url(
         cls, url: str, identifier: Optional[str] = None, **storage_options: Any
     ) -> FsspecVolume:
-        """Get a volume for the root named by an fsspec URL.
-
-        Parameters
-        ----------
-        url: string
-            URL of the volume root, e.g. ``memory://runs``.
-        identifier: string, default=None
-            Unique volume identifier.
-        storage_options: dict
-            Options for the fsspec filesystem (never serialized).
-
-        Returns
-        -------
-        flowserv_fsspec.volume.FsspecVolume
+        """Get a volume for the root named by an fsspec URL (``memory://runs``),
+        its filesystem built with the storage options (never serialized); see
+        :func:`flowserv_fsspec.registry.from_url`.
 
         Raises
         ------
@@ -285,24 +270,11 @@ class FsspecVolume(StorageVolume):
         (dot segments, repeated slashes, default ports, local links and
         chained URLs resolved; whatever the options).
         """
-        if not isinstance(other, FsspecVolume):
-            return other is self
-        mine, theirs = place(self.url), place(other.url)
-        return mine.holds(theirs) or theirs.holds(mine)
+        return other is self or isinstance(other, FsspecVolume) and overlap(self.url, other.url)
 
     def load(self, key: str) -> IOHandle:
-        """Load a file object at the source path of this volume store.
-
-        Checks that the file exists with one metadata request, whose size the
-        handle keeps.
-
-        Returns
-        -------
-        flowserv_fsspec.volume.FsspecFile
-
-        Raises
-        ------
-        flowserv_fsspec.errors.UnknownFileError
+        """Load a file object at the source path of this volume store: one
+        metadata request, whose size the handle (a ``FsspecFile``) keeps.
         """
         key, path = self._resolve(key)
         with translate_errors(key, self.describe()):

@@ -247,3 +247,23 @@ def test_sftp_unknown_key_is_access_denied(sftp_server):
         SftpVolume('/denied', '127.0.0.1', port=sftp_server.port,
                    storage_options={'client_keys': [stranger], 'agent_path': None})
     assert f'sftp://127.0.0.1:{sftp_server.port}/denied' in str(info.value)
+
+
+@pytest.mark.parametrize('url, option, likely', [
+    ('s3://b/p', 'endpoint', 'endpoint_url'),
+    ('gs://b/p', 'projekt', 'project'),
+    ('az://c/p', 'connection_strin', 'connection_string'),
+    ('webdav://127.0.0.1:9/d', 'part_size', None),
+    ('sftp://127.0.0.1:9/d', 'client_key', 'client_keys'),
+    ('https://127.0.0.1:9/d/', 'header', 'headers'),
+    ('/tmp/volume', 'auto_mkdirs', 'auto_mkdir'),
+])
+def test_a_mistyped_storage_option_is_refused_when_the_volume_is_built(url, option, likely):
+    """fsspec filesystems take any keyword: without the check, a typo fails
+    at the first request with a raw TypeError, or never."""
+    with pytest.raises(InvalidConfigurationError) as info:
+        from_url(url, **{option: 'x'})
+    message = str(info.value)
+    assert f"option {option!r}" in message and 'accepted: ' in message
+    if likely:
+        assert f'did you mean {likely!r}' in message

@@ -266,6 +266,20 @@ def test_a_silent_server_gives_a_typed_error(s3_server):
     assert all("'a.txt'" in str(ex) for ex in outcomes.values())
 
 
+@pytest.mark.parametrize('server', ['refusing', 'silent'])
+def test_an_unreachable_http_server_is_no_missing_file(server):
+    """fsspec's HTTP filesystem reports a refused or timed-out request as a
+    missing file, and its listing as empty: neither is what happened."""
+    from flowserv_fsspec.testing.processes import free_port
+    with SilentServer() as silent:
+        address = silent.address if server == 'silent' else f'127.0.0.1:{free_port()}'
+        volume = from_url(f'http://{address}/d/', timeout=1)
+        for call in (lambda: volume.load('x.txt'), lambda: volume.walk(None),
+                     lambda: cleanup(volume, older_than=0)):
+            with pytest.raises(StorageError):
+                call()
+
+
 def test_sftp_and_gcs_take_the_timeout(request):
     """SFTP bounds the connect and login, GCS each request (their clients are
     built when the volume is)."""

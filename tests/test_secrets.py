@@ -92,3 +92,26 @@ def test_url_credentials_are_used(request):
     volume = from_url(f'webdav://user:{SECRET}@{host}/secret')
     assert volume.fs.client.http.auth._auth_header.startswith('Basic ')
     assert volume.base_url == dav.url
+
+
+@pytest.mark.parametrize('known', ['a wrong key', 'no key'])
+def test_an_untrusted_sftp_host_key_refuses_the_connection(sftp_server, tmp_path, monkeypatch,
+                                                          known):
+    """sshfs turns host key checks off; volumes check ``~/.ssh/known_hosts``."""
+    import asyncssh
+
+    from flowserv_fsspec.errors import UntrustedHostError
+    ssh = tmp_path / '.ssh'
+    ssh.mkdir()
+    sftp_server.client_key.write_private_key(str(ssh / 'id_ed25519'))
+    other = asyncssh.generate_private_key('ssh-ed25519').export_public_key('openssh').decode()
+    line = f'[127.0.0.1]:{sftp_server.port} {other}' if known == 'a wrong key' else ''
+    (ssh / 'known_hosts').write_text(line)
+    monkeypatch.setenv('HOME', str(tmp_path))
+    url = f'sftp://127.0.0.1:{sftp_server.port}/hostkeys'
+    with pytest.raises(UntrustedHostError) as info:
+        from_url(url, skip_instance_cache=True)
+    assert f'127.0.0.1:{sftp_server.port}' in str(info.value)
+    assert 'ssh-keyscan' in str(info.value) and 'known_hosts' in str(info.value)
+    # Trusting any key is an explicit choice.
+    assert from_url(url, skip_instance_cache=True, known_hosts=None).walk(None) == []

@@ -6,9 +6,11 @@ when a volume is built (:func:`import_backend`), so that the package imports
 without them and a missing extra is reported by name.
 """
 
+import difflib
 import importlib
+import inspect
 from types import ModuleType
-from typing import Any, Dict
+from typing import Any, Callable, Dict, Iterable
 
 from flowserv_fsspec.errors import InvalidConfigurationError, MissingExtraError
 
@@ -67,3 +69,52 @@ def timeout_option(options: Dict[str, Any]) -> float:
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
         raise InvalidConfigurationError('option timeout', timeout, 'expected seconds > 0')
     return float(timeout)
+
+
+FSSPEC_OPTIONS = (
+    'skip_instance_cache', 'use_listings_cache', 'listings_expiry_time', 'max_paths',
+    'asynchronous', 'loop', 'batch_size',
+)
+"""Options that every fsspec filesystem takes."""
+
+
+def check_options(
+    backend: str, options: Dict[str, Any], *takers: Callable[..., Any], extra: Iterable[str] = ()
+) -> None:
+    """Refuse storage options that the backend would not use, before the
+    volume is built: fsspec filesystems take any keyword and pass it on, so a
+    mistyped option (``endpoint=`` for ``endpoint_url=``) would otherwise
+    fail at the first request with a raw ``TypeError``, or never.
+
+    Parameters
+    ----------
+    backend: string
+        Name of the backend for the message, e.g. 'S3'.
+    options: dict
+        The storage options given.
+    takers: callable
+        The functions the options end up in (the filesystem's ``__init__``,
+        the client's): their named parameters are the options accepted.
+    extra: list of string
+        Options the volume itself takes.
+
+    Raises
+    ------
+    flowserv_fsspec.errors.InvalidConfigurationError
+        Naming the option, a likely one, and the accepted ones.
+    """
+    accepted = set(FSSPEC_OPTIONS) | set(extra)
+    for taker in takers:
+        accepted.update(
+            name for name, parameter in inspect.signature(taker).parameters.items()
+            if name != 'self' and parameter.kind in (
+                parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY
+            )
+        )
+    for name in sorted(set(options) - accepted):
+        close = difflib.get_close_matches(name, accepted, n=1)
+        hint = f'did you mean {close[0]!r}? ' if close else ''
+        raise InvalidConfigurationError(
+            f'{backend} storage option', name,
+            f"{hint}accepted: {', '.join(sorted(accepted))}"
+        )

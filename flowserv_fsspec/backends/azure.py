@@ -12,7 +12,7 @@ from typing import Any, Dict, Optional
 
 from fsspec import AbstractFileSystem
 
-from flowserv_fsspec.backends import import_backend, timeout_option
+from flowserv_fsspec.backends import check_options, import_backend, timeout_option
 from flowserv_fsspec.backends.bucket import BucketVolume
 from flowserv_fsspec.documents import make_doc
 from flowserv_fsspec.handles import IOHandle, read_stream
@@ -105,6 +105,7 @@ class AzureVolume(BucketVolume):
         """
         adlfs = import_backend('adlfs', 'az://', 'azure')
         timeout = timeout_option(options)
+        check_options('Azure', options, adlfs.AzureBlobFileSystem.__init__)
         fs = adlfs.AzureBlobFileSystem(
             use_listings_cache=False, connection_timeout=timeout, read_timeout=timeout, **options
         )

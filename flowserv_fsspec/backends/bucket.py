@@ -15,10 +15,10 @@ from typing import Any, Dict, List, Optional, Type
 import fsspec
 from fsspec import AbstractFileSystem
 
-from flowserv_fsspec.cleanup import Leftover
 from flowserv_fsspec.documents import make_doc, read_args
 from flowserv_fsspec.errors import InvalidConfigurationError, VolumeError, VolumeNotFoundError
 from flowserv_fsspec.keys import is_within, join_key, normalize_key
+from flowserv_fsspec.leftovers import Leftover
 from flowserv_fsspec.parts import Parts
 from flowserv_fsspec.translate import translate_errors
 from flowserv_fsspec.volume import FsspecVolume

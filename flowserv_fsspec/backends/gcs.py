@@ -14,7 +14,7 @@ from typing import Any, Dict, Optional
 
 from fsspec import AbstractFileSystem
 
-from flowserv_fsspec.backends import import_backend, timeout_option
+from flowserv_fsspec.backends import check_options, import_backend, timeout_option
 from flowserv_fsspec.backends.bucket import BucketVolume
 from flowserv_fsspec.documents import make_doc
 from flowserv_fsspec.writes import ObjectWrites
@@ -93,6 +93,7 @@ class GCVolume(BucketVolume):
         ``timeout`` bounds each request (gcsfs tries a request up to 6 times).
         """
         core = import_backend('gcsfs.core', 'gs://', 'gcs')
+        check_options('GCS', options, core.GCSFileSystem.__init__, extra=['timeout'])
         options.setdefault('requests_timeout', timeout_option(options))
         if os.environ.get('STORAGE_EMULATOR_HOST'):
             options.setdefault('token', 'anon')

@@ -9,6 +9,7 @@ from typing import Any, Dict, Optional, Tuple, Union
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
+from flowserv_fsspec.backends import check_options
 from flowserv_fsspec.documents import make_doc, read_args
 from flowserv_fsspec.errors import InvalidConfigurationError, InvalidKeyError
 from flowserv_fsspec.volume import FsspecVolume
@@ -89,6 +90,7 @@ class LocalVolume(FsspecVolume):
         # Absolute, so that a document means the same folder from any working folder.
         self.basedir = os.path.abspath(os.fspath(basedir))
         self.storage_options = dict(storage_options or {})
+        check_options('local', self.storage_options, LocalFileSystem.__init__)
         fs = LocalFileSystem(**self.storage_options)
         super().__init__(fs, root=self.basedir, identifier=identifier)
 

@@ -16,14 +16,14 @@ from typing import IO, Any, Callable, Coroutine, Dict, Iterable, List, Optional
 
 from fsspec import AbstractFileSystem
 
-from flowserv_fsspec.backends import import_backend, timeout_option
+from flowserv_fsspec.backends import check_options, import_backend, timeout_option
 from flowserv_fsspec.backends.bucket import BucketVolume
-from flowserv_fsspec.cleanup import Leftover
 from flowserv_fsspec.concurrency import run_each
 from flowserv_fsspec.documents import make_doc
 from flowserv_fsspec.errors import InvalidConfigurationError, VolumeNotFoundError
 from flowserv_fsspec.files import FsspecFile
 from flowserv_fsspec.handles import COPY_CHUNK, IOHandle, read_stream, regular_file
+from flowserv_fsspec.leftovers import Leftover
 from flowserv_fsspec.parts import Ranges, Window, upload_parts
 from flowserv_fsspec.translate import translate_errors
 from flowserv_fsspec.writes import ObjectWrites, Outcomes
@@ -328,6 +328,7 @@ class S3Volume(BucketVolume):
         s3fs = import_backend('s3fs', 's3://', 's3')
         timeout = timeout_option(options)
         retries = options.pop('retries', None)
+        check_options('S3', options, s3fs.S3FileSystem.__init__)
         if retries is not None and (
             not isinstance(retries, int) or isinstance(retries, bool) or retries < 1
         ):

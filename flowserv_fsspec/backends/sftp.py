@@ -14,10 +14,15 @@ from urllib.parse import unquote
 import fsspec
 from fsspec import AbstractFileSystem
 
-from flowserv_fsspec.backends import import_backend, timeout_option
+from flowserv_fsspec.backends import check_options, import_backend, timeout_option
 from flowserv_fsspec.concurrency import run_each
 from flowserv_fsspec.documents import make_doc, read_args
-from flowserv_fsspec.errors import InvalidConfigurationError, VolumeNotFoundError
+from flowserv_fsspec.errors import (
+    InvalidConfigurationError,
+    StorageError,
+    UntrustedHostError,
+    VolumeNotFoundError,
+)
 from flowserv_fsspec.files import FsspecFile
 from flowserv_fsspec.translate import translate_errors
 from flowserv_fsspec.volume import FsspecVolume
@@ -127,17 +132,40 @@ class SftpVolume(FsspecVolume):
         self.look_for_keys = look_for_keys
         self.sep = sep
         if fs is None:
-            options = dict(storage_options or {})
-            if timeout is not None:
-                options.setdefault('timeout', timeout)
-            # The connect, the SSH handshake and the login within the timeout.
-            options.setdefault('connect_timeout', timeout_option(options))
-            sshfs = import_backend('sshfs', 'sftp://', 'sftp')
-            # sshfs connects here: a refused login or an unreachable host fails now.
-            where = f'SFTP folder {self._url(remotedir)}'
-            with translate_errors('', where, missing=VolumeNotFoundError):
-                fs = sshfs.SSHFileSystem(hostname, port=port or 22, **options)
+            fs = self._connect(dict(storage_options or {}))
         super().__init__(fs, root=remotedir, identifier=identifier)
+
+    def _connect(self, options: Dict[str, Any]) -> AbstractFileSystem:
+        """Connect an ``sshfs.SSHFileSystem`` (sshfs connects when built: a
+        refused login or an unreachable host fails here). The server's host
+        key must be in ``~/.ssh/known_hosts`` (asyncssh's default, which
+        sshfs turns off) unless the option ``known_hosts`` says otherwise
+        (a file, keys, or None to trust any key).
+        """
+        sshfs = import_backend('sshfs', 'sftp://', 'sftp')
+        asyncssh = import_backend('asyncssh', 'sftp://', 'sftp')
+        if self.timeout is not None:
+            options.setdefault('timeout', self.timeout)
+        # The connect, the SSH handshake and the login within the timeout.
+        options.setdefault('connect_timeout', timeout_option(options))
+        options.setdefault('known_hosts', ())  # () is asyncssh's default: ~/.ssh/known_hosts
+        check_options(
+            'SFTP', options, sshfs.SSHFileSystem.__init__, asyncssh.connect,
+            asyncssh.SSHClientConnectionOptions.prepare, extra=['max_sessions']
+        )
+        server = f'{self.hostname}:{self.port or 22}'
+        try:
+            where = f'SFTP folder {self._url(self.remotedir)}'
+            with translate_errors('', where, missing=VolumeNotFoundError):
+                return sshfs.SSHFileSystem(self.hostname, port=self.port or 22, **options)
+        except StorageError as ex:
+            if not isinstance(ex.__cause__, asyncssh.HostKeyNotVerifiable):
+                raise
+            raise UntrustedHostError(server, str(ex.__cause__), (
+                f'check its fingerprint, then add it to ~/.ssh/known_hosts (ssh-keyscan -p '
+                f'{self.port or 22} {self.hostname} >> ~/.ssh/known_hosts), or name the file '
+                'or keys to trust with the storage option known_hosts'
+            )) from None
 
     @property
     def url(self) -> str:

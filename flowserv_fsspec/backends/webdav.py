@@ -14,7 +14,7 @@ from urllib.parse import quote, urlsplit
 
 from fsspec import AbstractFileSystem
 
-from flowserv_fsspec.backends import import_backend, timeout_option
+from flowserv_fsspec.backends import check_options, import_backend, timeout_option
 from flowserv_fsspec.documents import make_doc, read_args
 from flowserv_fsspec.errors import InvalidConfigurationError, InvalidKeyError
 from flowserv_fsspec.keys import join_key, normalize_key
@@ -67,6 +67,8 @@ def _literal_class(webdav: ModuleType) -> Any:
     """Build the class once per webdav4 module, so that fsspec shares the
     instances built with the same arguments.
     """
+    import httpx  # webdav4's HTTP client
+
     class LiteralClient(webdav.Client):  # type: ignore[misc, name-defined]
         def join_url(self, path: str, add_trailing_slash: bool = False) -> Any:
             return super().join_url(quote(path, safe='/'), add_trailing_slash)
@@ -76,6 +78,11 @@ def _literal_class(webdav: ModuleType) -> Any:
             client_opts.setdefault('chunk_size', self.blocksize)
             client = LiteralClient(base_url, auth=auth, **client_opts)
             super().__init__(base_url, client=client)
+
+        @staticmethod
+        def client_takers() -> Any:
+            """Give the functions the options of the client go to (webdav4, httpx)."""
+            return LiteralClient.__init__, webdav.Client.__init__, httpx.Client.__init__
 
     return LiteralWebdavFileSystem
 
@@ -147,7 +154,9 @@ class WebdavVolume(FsspecVolume):
         self.basedir = basedir
         if fs is None:
             options.setdefault('timeout', timeout_option(options))  # httpx: connect and read
-            fs = literal_filesystem_class()(base_url, **options)
+            filesystem = literal_filesystem_class()
+            check_options('WebDAV', options, filesystem.__init__, *filesystem.client_takers())
+            fs = filesystem(base_url, **options)
         super().__init__(fs, root=normalize_key(basedir, allow_empty=True), identifier=identifier)
 
     @property
