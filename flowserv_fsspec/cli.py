@@ -23,6 +23,7 @@ from flowserv_fsspec.handles import IOHandle, copy_into
 from flowserv_fsspec.locations import open_location, split_location
 from flowserv_fsspec.plan import destinations
 from flowserv_fsspec.sync import sync_files
+from flowserv_fsspec.urls import shown_url
 
 
 Files = List[Tuple[str, IOHandle]]
@@ -150,10 +151,10 @@ def cmd_rm(args: argparse.Namespace) -> int:
     """
     volume, key, files = walk_location(args, args.url)
     if not is_file(files, key) and not args.recursive:
-        raise Refused(f'{args.url} is a folder: use rm -r')
+        raise Refused(f'{shown_url(args.url)} is a folder: use rm -r')
     if not key:
         if not args.yes and not confirm(f'Delete all {len(files)} files of {volume.describe()}?'):
-            raise Refused(f'{args.url}: not confirmed, nothing deleted')
+            raise Refused(f'{shown_url(args.url)}: not confirmed, nothing deleted')
         volume.erase()
     else:
         volume.delete(key)
@@ -185,7 +186,7 @@ def cmd_cp(args: argparse.Namespace) -> int:
     names = [name for name, _ in relative(files, key)]  # keys as seen from the source URL
     lines = [f'{verb} {n} -> {d}' for n, (_, _, d) in zip(names, pairs)] if args.dry_run else []
     emit(args, {'copied': [dst for _, _, dst in pairs], 'dry_run': args.dry_run},
-         lines + ([] if args.quiet else [f'{verb} {len(pairs)} file(s) to {args.dst}']))
+         lines + ([] if args.quiet else [f'{verb} {len(pairs)} file(s) to {shown_url(args.dst)}']))
     return 0
 
 

@@ -27,6 +27,13 @@ CHAIN_SEP = re.compile(r'::(?![^\[\]]*\])')
 USERINFO = re.compile(r'(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#]*)@')
 """A URL's scheme and the user information before the last '@' of its authority."""
 
+RAW_PASSWORD = re.compile(
+    r'(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#@:]*:(?!\d+[/?#])[^@]*[/?#][^@]*)@'
+)
+"""A user, ':' and a password that holds '/', '?' or '#' not percent-encoded
+(which URL parsers read as the end of the server: ``ftp://u:p/w@host``),
+up to the last '@'; a port (``host:8080/path@x``) is none."""
+
 
 class Credentials(NamedTuple):
     """A URL without user name and password, and the two taken out of it."""
@@ -54,7 +61,7 @@ def split_credentials(url: str) -> Credentials:
     -------
     flowserv_fsspec.urls.Credentials
     """
-    found = USERINFO.match(url) if isinstance(url, str) else None
+    found = USERINFO.match(url) or RAW_PASSWORD.match(url) if isinstance(url, str) else None
     if found is None:
         return Credentials(url, None, None)
     user, colon, password = found.group('userinfo').partition(':')
@@ -96,6 +103,25 @@ def strip_credentials(url: str) -> str:
     string
     """
     return '::'.join(split_credentials(part).url for part in chain(url))
+
+
+def shown_url(location: str) -> str:
+    """Get a location as it may be shown: without user names and passwords,
+    and without the queries of http(s) URLs (tokens).
+
+    Parameters
+    ----------
+    location: string
+        A URL (possibly chained) or a local path.
+
+    Returns
+    -------
+    string
+    """
+    return '::'.join(
+        part.partition('?')[0] if part.lower().startswith(('http://', 'https://')) else part
+        for part in chain(strip_credentials(location))
+    )
 
 
 def chain(url: str) -> List[str]:
@@ -233,7 +259,9 @@ the others' common classes: ``s3a`` is ``s3``)."""
 
 def check_server(url: str) -> None:
     """Refuse a URL whose server (host and port) cannot be read: a port that
-    is no number or out of range, an unclosed IPv6 bracket.
+    is no number or out of range, an unclosed IPv6 bracket, a password whose
+    '/', '?' or '#' is not percent-encoded (the rest would be read as the
+    server and the path).
 
     Parameters
     ----------
@@ -246,6 +274,11 @@ def check_server(url: str) -> None:
         Naming the URL without its password.
     """
     for part in chain(url):
+        if RAW_PASSWORD.match(part) and not USERINFO.match(part):
+            raise InvalidConfigurationError(
+                'volume URL', strip_credentials(url),
+                "its password holds '/', '?' or '#': write them percent-encoded (%2F, %3F, %23)"
+            )
         scheme = part.partition('://')[0].lower()
         if SCHEME_ALIASES.get(scheme, scheme) not in DEFAULT_PORTS:
             continue

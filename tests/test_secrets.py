@@ -115,3 +115,44 @@ def test_an_untrusted_sftp_host_key_refuses_the_connection(sftp_server, tmp_path
     assert 'ssh-keyscan' in str(info.value) and 'known_hosts' in str(info.value)
     # Trusting any key is an explicit choice.
     assert from_url(url, skip_instance_cache=True, known_hosts=None).walk(None) == []
+
+
+RAW = 'se/cr#et?9f2c'
+"""A password whose '/', '#' and '?' are not percent-encoded."""
+
+
+def test_a_password_that_breaks_the_url_never_shows(request):
+    """'/', '#' or '?' in a password end the server for URL parsers: such a
+    URL is refused, and no message, document or description shows it."""
+    ftp = request.getfixturevalue('ftp_server')
+    dav = request.getfixturevalue('webdav_server').url.split('://')[1]
+    shown = []
+    for url in (f'ftp://runner:{RAW}@127.0.0.1:{ftp.port}/d',
+                f'simplecache::ftp://runner:{RAW}@127.0.0.1:{ftp.port}/d',
+                f'https://user:{RAW}@{dav}/d', f'webdav://user:{RAW}@{dav}/d',
+                f's3://KEY:{SECRET}@bkt/p', f'gs://user:{SECRET}@bkt/p'):
+        with pytest.raises(VolumeError) as ex:
+            from_url(url)
+        shown.append(str(ex.value))
+    assert not [text for text in shown if 'se/cr' in text or SECRET in text or 'KEY' in text]
+    assert all('bkt/p' in text for text in shown[-2:])
+
+
+def test_a_query_token_is_used_never_shown(request):
+    dav = request.getfixturevalue('webdav_server')
+    host = dav.url.split('://')[1]
+    from_url(f'webdav://{host}/tokens').store(io_buffer(b'x'), 'a.txt')
+    volume = from_url(f'http://{host}/tokens/?token={SECRET}')
+    assert volume.fs.kwargs['params'] == {'token': SECRET}
+    assert volume.load('a.txt').open().read() == b'x'
+    sub = volume.get_store_for_folder('sub')
+    shown = [json.dumps(volume.to_dict()), volume.describe(), repr(volume), volume.url,
+             json.dumps(sub.to_dict()), sub.describe()]
+    assert not [text for text in shown if SECRET in text]
+
+
+def io_buffer(data):
+    import io
+
+    from flowserv_fsspec import IOBuffer
+    return IOBuffer(io.BytesIO(data))

@@ -21,6 +21,7 @@ from flowserv_fsspec.keys import is_within, join_key, normalize_key
 from flowserv_fsspec.leftovers import Leftover
 from flowserv_fsspec.parts import Parts
 from flowserv_fsspec.translate import translate_errors
+from flowserv_fsspec.urls import split_credentials
 from flowserv_fsspec.volume import FsspecVolume
 from flowserv_fsspec.writes import ObjectWrites, Writes, raise_first
 
@@ -140,6 +141,12 @@ class BucketVolume(FsspecVolume):
         -------
         flowserv_fsspec.backends.bucket.BucketVolume
         """
+        clean, user, password = split_credentials(url)
+        if user or password:
+            raise InvalidConfigurationError('volume URL', clean, (
+                f"credentials in {clean.partition(':')[0]}:// URLs are not used: give "
+                'them as storage options or in the environment'
+            ))
         bucket, _, prefix = fsspec.core.split_protocol(url)[1].strip('/').partition('/')
         return cls(bucket, prefix or None, identifier, storage_options=storage_options)
 

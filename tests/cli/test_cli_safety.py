@@ -181,3 +181,16 @@ def test_a_bad_location_is_one_line(tmp_path, location):
         location = f'@{tmp_path}/doc.json'
     _, err = run('ls', location, check_code=1)
     one_line(err)
+
+
+def test_the_command_line_shows_locations_without_passwords(ftp_server, tmp_path):
+    from flowserv_fsspec.testing.ftp_server import PASSWORD
+    (tmp_path / 'a.txt').write_bytes(b'a')
+    out, err = run('cp', str(tmp_path / 'a.txt'), ftp_server.url('cli/'))
+    assert f'copied 1 file(s) to ftp://127.0.0.1:{ftp_server.port}/cli/' in out
+    outputs = [out, err]
+    outputs += run('rm', ftp_server.url('cli'), check_code=1)
+    assert 'ftp://127.0.0.1' in outputs[-1] and 'is a folder' in outputs[-1]
+    outputs += run('cp', '--dry-run', str(tmp_path / 'a.txt'), ftp_server.url('cli/b.txt'))
+    outputs += run('sync', '--dry-run', str(tmp_path), ftp_server.url('cli'))
+    assert not [text for text in outputs if PASSWORD in text]
