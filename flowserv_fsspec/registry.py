@@ -17,6 +17,7 @@ from importlib.metadata import entry_points
 from typing import Any, Dict, Iterable, Mapping, Optional, Type, Union
 
 from flowserv_fsspec.backends.azure import AZURE_STORE, AzureVolume
+from flowserv_fsspec.backends.ftp import FtpVolume
 from flowserv_fsspec.backends.gcs import GC_STORE, GCVolume
 from flowserv_fsspec.backends.http import HttpVolume
 from flowserv_fsspec.backends.local import FS_STORE, LOCAL_PROTOCOLS, LocalVolume
@@ -188,6 +189,7 @@ register(FsspecVolume, doc_type=FSSPEC_STORE)
 register(LocalVolume, protocols=[p for p in LOCAL_PROTOCOLS if p], doc_type=FS_STORE)
 register(MemoryVolume, protocols=('memory',))
 register(HttpVolume, protocols=('http', 'https'))
+register(FtpVolume, protocols=('ftp',))
 register(S3Volume, protocols=('s3', 's3a'), doc_type=S3_STORE)
 register(GCVolume, protocols=('gs', 'gcs'), doc_type=GC_STORE)
 register(AzureVolume, protocols=('az', 'abfs', 'abfss'), doc_type=AZURE_STORE)

@@ -17,12 +17,6 @@ from flowserv_fsspec.testing import VolumeContract, files_of, put
 from flowserv_fsspec.testing.ftp_server import PASSWORD, USER, FtpServer
 
 
-FSSPEC_FTP_LISTS_A_FILE_AS_ITS_OWN_CHILD = pytest.mark.xfail(strict=True, reason=(
-    "fsspec's FTPFileSystem.find('d/x.txt') answers 'd/x.txt/x.txt', so walk() of a "
-    'single file on FTP gives a wrong key'
-))
-
-
 @pytest.fixture(scope='module')
 def open_ftp_server(tmp_path_factory) -> Iterator[FtpServer]:
     """An FTP server that also lets anonymous logins write (documents carry no
@@ -38,18 +32,6 @@ class TestFtpContract(VolumeContract):
     @pytest.fixture
     def volume(self, open_ftp_server, request):
         return from_url(open_ftp_server.url(request.node.name))
-
-    @FSSPEC_FTP_LISTS_A_FILE_AS_ITS_OWN_CHILD
-    def test_walk_single_file_gives_its_key(self, volume):
-        super().test_walk_single_file_gives_its_key(volume)
-
-    @FSSPEC_FTP_LISTS_A_FILE_AS_ITS_OWN_CHILD
-    def test_keys_are_sent_literally(self, volume):
-        super().test_keys_are_sent_literally(volume)
-
-    @FSSPEC_FTP_LISTS_A_FILE_AS_ITS_OWN_CHILD
-    def test_copy_onto_itself_is_a_no_op(self, volume):
-        super().test_copy_onto_itself_is_a_no_op(volume)
 
 
 def test_ftp_url_credentials_stay_out_of_documents_and_messages(ftp_server):

@@ -194,3 +194,14 @@ def test_the_command_line_shows_locations_without_passwords(ftp_server, tmp_path
     outputs += run('cp', '--dry-run', str(tmp_path / 'a.txt'), ftp_server.url('cli/b.txt'))
     outputs += run('sync', '--dry-run', str(tmp_path), ftp_server.url('cli'))
     assert not [text for text in outputs if PASSWORD in text]
+
+
+def test_a_single_file_on_ftp_is_a_file(ftp_server, tmp_path):
+    (tmp_path / 'plain.txt').write_bytes(b'plain')
+    run('cp', str(tmp_path / 'plain.txt'), ftp_server.url('single/'))
+    out, _ = run('ls', ftp_server.url('single/plain.txt'))
+    assert out.splitlines() == ['plain.txt']
+    run('cp', ftp_server.url('single/plain.txt'), str(tmp_path / 'back') + '/')
+    assert (tmp_path / 'back' / 'plain.txt').read_bytes() == b'plain'
+    out, _ = run('rm', ftp_server.url('single/plain.txt'))
+    assert out.strip() == 'deleted 1 file(s)'
