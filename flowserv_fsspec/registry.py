@@ -28,7 +28,7 @@ from flowserv_fsspec.backends.webdav import WEBDAV_STORE, WebdavVolume
 from flowserv_fsspec.base import StorageVolume
 from flowserv_fsspec.documents import FSSPEC_STORE, read_args
 from flowserv_fsspec.errors import InvalidConfigurationError, MissingExtraError
-from flowserv_fsspec.urls import check_server, strip_credentials, url_protocol
+from flowserv_fsspec.urls import check_server, strip_credentials, upath_url, url_protocol
 from flowserv_fsspec.volume import FsspecVolume
 
 
@@ -99,8 +99,8 @@ def from_url(
     """
     if isinstance(getattr(url, 'storage_options', None), Mapping) and hasattr(url, 'protocol'):
         # A universal-pathlib UPath: its URL, and its options under the caller's.
-        storage_options = {**url.storage_options, **storage_options}  # type: ignore[union-attr]
-        url = str(url)
+        url, options = upath_url(str(url), dict(url.storage_options))  # type: ignore[union-attr]
+        storage_options = {**options, **storage_options}
     elif isinstance(url, os.PathLike):
         url = os.fspath(url)
     if not isinstance(url, str) or not url:

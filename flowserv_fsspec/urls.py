@@ -71,6 +71,46 @@ def split_credentials(url: str) -> Credentials:
     )
 
 
+def upath_url(url: str, options: Dict[str, Any]) -> Tuple[str, Dict[str, Any]]:
+    """Get the URL and storage options that a universal-pathlib ``UPath``
+    stands for: UPath keeps a server's host and port (``ftp``, ``sftp``), a
+    WebDAV address (``webdav+http``) and a chain's target (``simplecache::``)
+    in its options, and leaves them out of its string.
+
+    Parameters
+    ----------
+    url: string
+        ``str()`` of the UPath.
+    options: dict
+        Its ``storage_options``.
+
+    Returns
+    -------
+    (string, dict)
+        The URL as a string would name it, and the options left.
+    """
+    options = dict(options)
+    protocol, sep, path = url.partition('://')
+    if sep and 'host' in options and '::' not in url:
+        port = options.pop('port', None)
+        server = options.pop('host') + (f':{port}' if port else '')
+        return f'{protocol}://{server}/{path.lstrip("/")}', options
+    if protocol == 'webdav' and 'base_url' in options:
+        base = urlsplit(options.pop('base_url'))
+        scheme = 'webdavs' if base.scheme == 'https' else 'webdav'
+        return f'{scheme}://{base.netloc}/{join_url_path(base.path, path)}', options
+    target = options.pop('target_protocol', None)
+    inner = options.pop('target_options', None)
+    if target and inner:
+        options.setdefault(target, inner)
+    return url, options
+
+
+def join_url_path(*parts: str) -> str:
+    """Join the paths of a URL with single slashes, without a leading one."""
+    return '/'.join(part.strip('/') for part in parts if part.strip('/'))
+
+
 def url_protocol(url: str) -> str:
     """Get the protocol that selects a URL's volume class: the first of a
     chained URL (``simplecache::s3://b/k`` gives ``simplecache``), ``file`` for

@@ -165,6 +165,28 @@ def test_paths_and_upaths(tmp_path, bucket, s3_server):
     assert override.fs.secret == 'given'
 
 
+@pytest.mark.parametrize('kind', ['ftp', 'sftp', 'webdav+http', 'simplecache'])
+def test_a_upath_names_what_its_url_names(kind, request):
+    """UPath keeps the server (and a chain's target) in its options: the
+    volume is the one its URL string gives, files and document alike."""
+    if kind == 'ftp':
+        url = request.getfixturevalue('ftp_server').url('upaths')
+    elif kind == 'sftp':
+        url = f"sftp://127.0.0.1:{request.getfixturevalue('sftp_server').port}/upaths"
+    elif kind == 'webdav+http':
+        url = request.getfixturevalue('webdav_server').url + '/upaths'
+    else:
+        url = f"simplecache::s3://{request.getfixturevalue('bucket')}/upaths"
+    plain = url.replace('webdav+', '').replace('http://', 'webdav://') if kind.startswith(
+        'webdav') else url
+    put(from_url(plain.replace('simplecache::', '')), 'a/x.txt', b'x')
+    upath = UPath(url.replace('http://', 'webdav+http://') if kind.startswith('webdav') else url)
+    volume = from_url(upath)
+    assert type(volume) is type(from_url(plain))
+    assert volume.to_dict()['args'] == from_url(plain).to_dict()['args']
+    assert files_of(volume) == {'a/x.txt': b'x'}
+
+
 def test_local_volumes_take_local_filesystem_options(tmp_path):
     volume = from_url(str(tmp_path / 'v'), auto_mkdir=True)
     assert volume.fs.auto_mkdir is True
