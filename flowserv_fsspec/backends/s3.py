@@ -384,4 +384,6 @@ class S3Volume(BucketVolume):
         return {path: {'type': 'file', 'size': head['ContentLength']}}
 
     def _handle(self, path: str, key: str, size: Optional[int]) -> S3File:
-        return S3File(self, path.split('/', 1)[1], size=size)
+        handle = S3File(self, path.split('/', 1)[1], size=size)
+        handle.key = key  # errors name the key in the volume, as on every backend
+        return handle

@@ -165,3 +165,16 @@ def test_failed_multipart_upload_is_aborted(bucket, s3_client):
         volume.store(FailingHandle(20 * MIB), 'big.bin')  # two parts sent, then the failure
     assert s3_client.find(bucket) == []
     assert s3_client.list_multipart_uploads(bucket) == []
+
+
+def test_handle_errors_name_the_key_in_the_volume(bucket, s3_client):
+    """As on every backend: 'f.bin', not the object key 'runs/f.bin'."""
+    from flowserv_fsspec.errors import UnknownFileError
+    volume = S3Volume(bucket, 'runs')
+    put(volume, 'f.bin', b'data')
+    handles = [volume.load('f.bin'), dict(volume.walk(None))['f.bin']]
+    s3_client.rm_file(f'{bucket}/runs/f.bin')
+    for handle in handles:
+        with pytest.raises(UnknownFileError) as info:
+            handle.open()
+        assert "'f.bin'" in str(info.value) and 'runs/f.bin' not in str(info.value).split(' in ')[0]
