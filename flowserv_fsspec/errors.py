@@ -164,10 +164,15 @@ class VolumeNotFoundError(VolumeError, FileNotFoundError, *flowserv_error('Unkno
         super().__init__(f'storage volume not found: {volume}{what}')
 
 
+def named(key: str) -> str:
+    """Name a key in a message: quoted, or 'the volume root' for ''."""
+    return repr(key) if key else 'the volume root'
+
+
 class AccessDeniedError(VolumeError, PermissionError, *flowserv_error('UnauthorizedAccessError')):  # type: ignore[misc]
     """The backend refused access to a key."""
 
-    def __init__(self, key: str, volume: str):
+    def __init__(self, key: str, volume: str, reason: Optional[str] = None):
         """Initialize the error message.
 
         Parameters
@@ -176,10 +181,13 @@ class AccessDeniedError(VolumeError, PermissionError, *flowserv_error('Unauthori
             Key that could not be accessed.
         volume: string
             Description of the volume.
+        reason: string, default=None
+            The backend's reason (e.g. ``InvalidAccessKeyId: ...``).
         """
         self.key = key
         self.volume = volume
-        super().__init__(f'access denied to {key!r} in {volume}')
+        because = f' ({reason})' if reason else ''
+        super().__init__(f'access denied to {named(key)} in {volume}{because}')
 
 
 class UntrustedHostError(AccessDeniedError):
@@ -220,7 +228,9 @@ class StorageError(VolumeError, OSError):
         """
         self.key = key
         self.volume = volume
-        super().__init__(f'storage error on {key!r} in {volume}: {type(cause).__name__}: {cause}')
+        super().__init__(
+            f'storage error on {named(key)} in {volume}: {type(cause).__name__}: {cause}'
+        )
 
 
 class UnsupportedOperationError(VolumeError, NotImplementedError):
@@ -239,7 +249,7 @@ class UnsupportedOperationError(VolumeError, NotImplementedError):
         self.key = key
         self.volume = volume
         super().__init__(
-            f'operation on {key!r} not supported by {volume} (read-only filesystem?)'
+            f'operation on {named(key)} not supported by {volume} (read-only filesystem?)'
         )
 
 

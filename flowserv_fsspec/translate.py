@@ -86,11 +86,22 @@ def typed_error(
             return VolumeNotFoundError(volume, key)
         return UnknownFileError(key, volume)
     if isinstance(ex, PermissionError) or status in (401, 403):
-        return AccessDeniedError(key, volume)
+        return AccessDeniedError(key, volume, reason(ex))
     # Client libraries raise their own types (httpx, botocore, azure, asyncssh).
     if isinstance(ex, OSError) or status is not None or type(ex).__module__ != 'builtins':
         return StorageError(key, volume, ex)
     return ex
+
+
+def reason(ex: BaseException) -> str:
+    """Give the backend's reason for a refusal, in one line: the error code of an
+    S3 answer (``InvalidAccessKeyId``, ``SignatureDoesNotMatch``,
+    ``AccessDenied``) and its message, else the exception's text.
+    """
+    answer = getattr(ex.__cause__, 'response', None)
+    error = answer.get('Error', {}) if isinstance(answer, dict) else {}
+    text = ': '.join(str(part) for part in (error.get('Code'), error.get('Message')) if part)
+    return ' '.join((text or str(ex) or type(ex).__name__).split())
 
 
 def http_status(ex: BaseException) -> Optional[int]:

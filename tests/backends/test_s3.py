@@ -178,3 +178,21 @@ def test_handle_errors_name_the_key_in_the_volume(bucket, s3_client):
         with pytest.raises(UnknownFileError) as info:
             handle.open()
         assert "'f.bin'" in str(info.value) and 'runs/f.bin' not in str(info.value).split(' in ')[0]
+
+
+@pytest.mark.parametrize('key, secret, code', [
+    ('no-such-key', 'x', 'InvalidAccessKeyId'), (None, 'wrong', 'SignatureDoesNotMatch'),
+])
+def test_wrong_credentials_say_why(rclone_s3, key, secret, code):
+    """rclone's S3 server checks credentials (moto's does not by default)."""
+    from flowserv_fsspec.errors import AccessDeniedError
+    from flowserv_fsspec.testing import rclone_server
+    bucket = rclone_s3.create_buckets('creds-' + code.lower()[:20])[0]
+    volume = S3Volume(bucket, 'p', storage_options=dict(
+        endpoint_url=rclone_s3.endpoint_url, key=key or rclone_server.KEY, secret=secret,
+        skip_instance_cache=True))
+    with pytest.raises(AccessDeniedError) as info:
+        volume.walk(None)
+    message = str(info.value)
+    assert code in message and "''" not in message and 'the volume root' in message
+    assert len(message.splitlines()) == 1
