@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import io
+import logging
 import os
 from collections import deque
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from typing import IO, Any, Callable, Coroutine, Deque, Dict, Iterator, Optional
 from flowserv_fsspec.errors import InvalidConfigurationError
 from flowserv_fsspec.translate import typed_error
 
+
+LOG = logging.getLogger(__name__)
 
 DEFAULT_PART_SIZE = 8 * 1024 * 1024
 """Bytes per part (aws cli's default): S3 takes parts of 5 MiB to 5 GiB."""
@@ -163,9 +166,13 @@ class Ranges:
                 break
             except (FileNotFoundError, PermissionError):
                 raise
-            except Exception:
+            except Exception as ex:
                 if attempt == READ_ATTEMPTS:
                     raise
+                LOG.debug(
+                    'bytes %d-%d of %r in %s broke off (%s): attempt %d of %d', start, end,
+                    self.key, self.volume, ex, attempt + 1, READ_ATTEMPTS
+                )
                 await asyncio.sleep(0.2 * 2 ** attempt)
                 attempt += 1
         if len(data) != end - start:

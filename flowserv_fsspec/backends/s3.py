@@ -8,9 +8,9 @@ Credentials, region and endpoint come from the standard AWS configuration
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import itertools
+import logging
 import time
 from typing import IO, Any, Callable, Coroutine, Dict, Iterable, List, Optional
 
@@ -31,6 +31,8 @@ from flowserv_fsspec.writes import ObjectWrites, Outcomes
 
 S3_STORE = 's3'
 """Type identifier for storage volume serializations."""
+
+LOG = logging.getLogger(__name__)
 
 DEFAULT_ATTEMPTS = 4
 """Attempts botocore makes per request unless the option ``retries`` says otherwise."""
@@ -247,10 +249,18 @@ class S3Writes(ObjectWrites):
                 'complete_multipart_upload', Bucket=bucket, Key=key, UploadId=upload,
                 MultipartUpload={'Parts': sorted(done, key=lambda p: p['PartNumber'])}
             )
-        except BaseException:
+        except BaseException as failure:
             window.cancel()
-            with contextlib.suppress(Exception):
+            try:
                 self.fs.call_s3('abort_multipart_upload', Bucket=bucket, Key=key, UploadId=upload)
+            except Exception as ex:
+                left = f'multipart upload {upload} of {path} is left open'
+                LOG.warning('%s: its abort failed (%s); cleanup removes it', left, ex)
+                if isinstance(failure, Exception):
+                    raise OSError(
+                        f'{failure}; the abort failed too ({ex}): {left} (remove it with '
+                        "flowserv-fsspec cleanup or cleanup() on the volume)"
+                    ) from failure
             raise
 
     async def _upload_part(

@@ -269,3 +269,29 @@ def test_azure_uploads_blocks_concurrently(azure_container, tmp_path, monkeypatc
     # 4 MiB blocks; 3 in flight (the SDK may start the next one before the
     # finished call has returned through this wrapper).
     assert calls['all'] == 20 and 3 <= calls['most'] <= 4
+
+
+def test_a_failed_abort_is_reported_and_cleanup_finds_the_upload(bucket, monkeypatch, caplog):
+    """An upload that fails, and whose abort fails too, is said to be left
+    open (in the error and the log) and ``cleanup`` then removes it."""
+    from flowserv_fsspec.cleanup import cleanup
+    from flowserv_fsspec.errors import StorageError
+    from flowserv_fsspec.testing import FailingHandle
+    volume = S3Volume(bucket, 'abort', storage_options={'part_size': 5 * 2 ** 20})
+    real = volume.fs.call_s3
+
+    def no_abort(method, *args, **kwargs):
+        if method == 'abort_multipart_upload':
+            raise PermissionError('AccessDenied: abort not allowed')
+        return real(method, *args, **kwargs)
+
+    monkeypatch.setattr(volume.fs, 'call_s3', no_abort)
+    with pytest.raises(StorageError) as info:
+        volume.store(FailingHandle(12 * 2 ** 20), 'big.bin')
+    message = str(info.value)
+    assert 'source failed mid-stream' in message and 'left open' in message
+    assert 'cleanup' in message and "'big.bin'" in message
+    assert [r for r in caplog.records if r.levelname == 'WARNING' and 'left open' in r.message]
+    monkeypatch.undo()
+    found = cleanup(volume, older_than=0)
+    assert [(x.kind, x.key) for x in found] == [('multipart upload', 'big.bin')]
