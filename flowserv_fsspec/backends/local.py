@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
-from typing import Any, Dict, Optional, Tuple, Union
+import stat
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
 from flowserv_fsspec.backends import check_options
 from flowserv_fsspec.documents import make_doc, read_args
-from flowserv_fsspec.errors import InvalidConfigurationError, InvalidKeyError
+from flowserv_fsspec.errors import InvalidConfigurationError, InvalidKeyError, VolumeNotFoundError
+from flowserv_fsspec.translate import translate_errors
 from flowserv_fsspec.volume import FsspecVolume
 from flowserv_fsspec.writes import FolderWrites
 
@@ -53,6 +55,15 @@ class LocalWrites(FolderWrites):
             shutil.rmtree(path)
         else:
             os.remove(path)
+
+
+def list_folder(path: str) -> List[os.DirEntry]:  # type: ignore[type-arg]
+    """List a folder's entries; a folder deleted meanwhile has none."""
+    try:
+        with os.scandir(path) as entries:
+            return list(entries)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
 
 
 class LocalVolume(FsspecVolume):
@@ -158,14 +169,29 @@ class LocalVolume(FsspecVolume):
         return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
 
     def _find(self, path: str, key: str) -> Dict[str, Dict[str, Any]]:
+        """List the files below a folder with one ``stat`` each (links: their
+        target's, when it is inside); links to folders are not followed, and
+        a file or folder deleted while it is listed is left out.
+        """
         if not os.path.isdir(path):
             return super()._find(path, key)
-        found = dict()
-        for folder, _, names in os.walk(path):  # does not follow links to folders
-            for name in names:
-                name = os.path.join(folder, name)
-                if self._inside(name) and os.path.isfile(name):
-                    found[self.fs._strip_protocol(name)] = {'size': os.path.getsize(name)}
+        found, folders = dict(), [path]
+        while folders:
+            with translate_errors(key, self.describe(), missing=VolumeNotFoundError):
+                entries = list_folder(folders.pop())
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(entry.path)
+                    continue
+                link = entry.is_symlink()
+                if link and not self._inside(entry.path):
+                    continue
+                try:
+                    info = entry.stat(follow_symlinks=link)
+                except FileNotFoundError:  # deleted since it was listed
+                    continue
+                if stat.S_ISREG(info.st_mode):
+                    found[entry.path] = {'size': info.st_size, 'mtime': info.st_mtime}
         return found
 
     def _folder_volume(self, key: str, path: str, identifier: Optional[str]) -> LocalVolume:

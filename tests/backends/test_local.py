@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 
 import pytest
 from flowserv.volume.fs import FStore as FlowservFStore
@@ -107,3 +108,72 @@ def test_erase_and_copy_leave_link_targets_alone(linked, tmp_path):
     volume.erase()
     assert (outside / 'secret.txt').read_bytes() == b'secret'
     assert not (tmp_path / 'base').exists()
+
+
+def test_a_walk_while_another_process_deletes(tmp_path, monkeypatch):
+    """Files and folders deleted between the listing of a folder and the
+    stat of its entries are left out, not a raw FileNotFoundError."""
+    volume = LocalVolume(tmp_path / 'v')
+    for key in ('a.txt', 'gone.txt', 'sub/b.txt', 'sub/gone/c.txt'):
+        put(volume, key, b'x')
+    real = os.scandir
+
+    class Deleting:
+        def __init__(self, path):
+            self.entries = list(real(path))
+            for entry in self.entries:  # another process deletes, after the listing
+                if entry.name == 'gone.txt':
+                    os.remove(entry.path)
+                elif entry.name == 'gone':
+                    shutil.rmtree(entry.path)
+
+        def __iter__(self):
+            return self
+
+        def __next__(self):
+            if not self.entries:
+                raise StopIteration
+            return self.entries.pop(0)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *args):
+            return False
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(os, 'scandir', Deleting)
+    assert [key for key, _ in volume.walk(None)] == ['a.txt', 'sub/b.txt']
+
+
+def test_walks_while_another_process_creates_and_deletes(tmp_path):
+    """Files come and go (another process) while the volume is walked again
+    and again: no walk fails (a file listed, then gone before its size is
+    read, is left out)."""
+    import subprocess
+    import sys
+    import time
+    volume = LocalVolume(tmp_path / 'v')
+    for i in range(10):
+        (tmp_path / 'v' / f's{i}').mkdir(parents=True)
+    churn = subprocess.Popen([sys.executable, '-c', (
+        'import os, sys\n'
+        'while True:\n'
+        '    for i in range(300):\n'
+        '        path = os.path.join(sys.argv[1], f"s{i % 10}", f"f{i}")\n'
+        '        open(path, "wb").close()\n'
+        '        os.remove(path)\n'
+    ), str(tmp_path / 'v')])
+    failures, deadline = [], time.monotonic() + 3
+    try:
+        while time.monotonic() < deadline:
+            try:
+                volume.walk(None)
+            except Exception as ex:  # noqa: PERF203 - counting failures is the point
+                failures.append(ex)
+    finally:
+        churn.kill()
+        churn.wait()
+    assert failures == []
