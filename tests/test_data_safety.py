@@ -8,6 +8,7 @@ the contract suite, on every backend.)
 """
 
 import os
+import sys
 import threading
 import time
 
@@ -407,3 +408,39 @@ def test_local_documents_hold_absolute_paths(tmp_path, monkeypatch):
     monkeypatch.chdir('/')
     put(Volume(doc), 'a.txt', b'a')
     assert (tmp_path / 'runs' / 'a.txt').read_bytes() == b'a'
+
+
+def test_memory_deletes_and_walks_while_other_threads_store(tmp_path):
+    """fsspec's memory filesystem is one dict: a delete or walk that iterates
+    it while other threads store raised 'dictionary changed size'."""
+    volume = from_url(f'memory://{tmp_path.name}/threads')
+    for i in range(5000):  # iterations long enough for a thread switch inside them
+        volume.fs.pipe_file(f'/{tmp_path.name}/other/f{i}', b'x')
+    stop, failures = threading.Event(), []
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-4)
+
+    def store(worker):
+        i = 0
+        while not stop.is_set():
+            put(volume, f'w{worker}/f{i % 200}.txt', b'x')
+            i += 1
+
+    writers = [threading.Thread(target=store, args=(n,)) for n in range(3)]
+    for thread in writers:
+        thread.start()
+    deadline = time.monotonic() + 1
+    try:
+        while time.monotonic() < deadline:
+            try:
+                volume.delete('w0')
+                volume.walk(None)
+            except Exception as ex:  # noqa: PERF203 - counting failures is the point
+                failures.append(ex)
+    finally:
+        sys.setswitchinterval(switch)
+        stop.set()
+        for thread in writers:
+            thread.join()
+        from_url(f'memory://{tmp_path.name}').erase()
+    assert failures == []

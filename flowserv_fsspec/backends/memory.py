@@ -15,7 +15,8 @@ globs and scans every file for each folder).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import contextlib
+from typing import Any, Callable, Dict, List
 
 from flowserv_fsspec.handles import IOHandle, read_stream
 from flowserv_fsspec.volume import FsspecVolume
@@ -42,16 +43,18 @@ class MemoryWrites(FolderWrites):
         super().makedirs(path)
 
     def remove(self, path: str) -> None:
-        """Drop the files and the made folders at and below a path."""
-        below = path + '/'
-        files = [name for name in self.fs.store if name == path or name.startswith(below)]
-        folders = [name for name in self.fs.pseudo_dirs if name == path or name.startswith(below)]
+        """Drop the files and the made folders at and below a path (from a
+        copy of the names taken at once: other threads may be storing).
+        """
+        files = below(list(self.fs.store), path)
+        folders = below(list(self.fs.pseudo_dirs), path)
         if not files and not folders:
             raise FileNotFoundError(path)
         for name in files:
-            del self.fs.store[name]
+            self.fs.store.pop(name, None)
         for name in folders:
-            self.fs.pseudo_dirs.remove(name)
+            with contextlib.suppress(ValueError):
+                self.fs.pseudo_dirs.remove(name)
 
     def write_and_rename(self, path: str, write: Callable[[str], Any]) -> None:
         """Write in place: every write below is one assignment, so no
@@ -66,9 +69,23 @@ class MemoryWrites(FolderWrites):
         self.fs.pipe_file(path, data)
 
 
+def below(names: List[str], path: str) -> List[str]:
+    """Give the names that are the path or lie below it."""
+    return [name for name in names if name == path or name.startswith(path + '/')]
+
+
 class MemoryVolume(FsspecVolume):
     """Storage volume below a root of the memory filesystem; each store costs
     the same however many files the filesystem holds.
     """
 
     writes_class = MemoryWrites
+
+    def _find(self, path: str, key: str) -> Dict[str, Dict[str, Any]]:
+        """List the files at or below a path from a copy of the store's items
+        taken at once (fsspec's memory ``find`` iterates the store itself, which
+        another thread's store changes under it).
+        """
+        path = self.fs._strip_protocol(path)
+        files = dict(list(self.fs.store.items()))
+        return {name: {'size': files[name].size} for name in below(list(files), path)}
