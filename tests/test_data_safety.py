@@ -267,6 +267,31 @@ def test_a_silent_server_gives_a_typed_error(s3_server):
     assert all("'a.txt'" in str(ex) for ex in outcomes.values())
 
 
+@pytest.mark.parametrize('size', [10, 7 * 2 ** 20, 12 * 2 ** 20])
+def test_an_upload_to_a_silent_server_ends(size):
+    """Uploads are bounded too: botocore asked for '100 Continue' (which
+    aiohttp awaits with no timeout) and a server that stops reading left the
+    client waiting for room to write (one PUT, and a multipart upload)."""
+    with SilentServer() as silent:
+        volume = S3Volume('bucket', 'p', storage_options=dict(
+            endpoint_url=f'http://{silent.address}', key='k', secret='s', timeout=1, retries=1,
+            part_size=5 * 2 ** 20))
+        outcome = []
+
+        def upload():
+            try:
+                put(volume, 'a.bin', b'x' * size)
+            except StorageError as ex:
+                outcome.append(ex)
+        worker = threading.Thread(target=upload, daemon=True)
+        started = time.monotonic()
+        worker.start()
+        worker.join(timeout=60)  # a hang guard
+        assert not worker.is_alive(), 'the upload still waits'
+    assert len(outcome) == 1 and "'a.bin'" in str(outcome[0])
+    assert time.monotonic() - started < 30
+
+
 @pytest.mark.parametrize('server', ['refusing', 'silent'])
 def test_an_unreachable_http_server_is_no_missing_file(server):
     """fsspec's HTTP filesystem reports a refused or timed-out request as a

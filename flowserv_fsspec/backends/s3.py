@@ -11,7 +11,10 @@ from __future__ import annotations
 import functools
 import itertools
 import logging
+import socket
 import time
+from dataclasses import dataclass
+from types import ModuleType
 from typing import IO, Any, Callable, Coroutine, Dict, Iterable, List, Optional
 
 from fsspec import AbstractFileSystem
@@ -286,6 +289,65 @@ class S3Writes(ObjectWrites):
         return {'PartNumber': number, 'ETag': response['CopyPartResult']['ETag']}
 
 
+@dataclass(frozen=True)
+class BoundedSockets:
+    """The client's socket factory: sockets whose sent bytes must be
+    acknowledged within ``timeout`` seconds (Linux's ``TCP_USER_TIMEOUT``), so
+    that an upload to a server that stops reading fails then, where aiohttp
+    would wait forever for room to write. Equal for equal timeouts (fsspec
+    shares filesystems with equal options) and picklable.
+    """
+
+    timeout: float
+
+    def __call__(self, addr_info: Any) -> socket.socket:
+        """Make a socket for an address (aiohttp's ``socket_factory``)."""
+        family, kind, proto = addr_info[:3]
+        sock = socket.socket(family, kind, proto)
+        if hasattr(socket, 'TCP_USER_TIMEOUT'):
+            sock.setsockopt(
+                socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, int(self.timeout * 1000)
+            )
+        return sock
+
+
+def no_expect_continue(request: Any, **kwargs: Any) -> None:
+    """Send an upload's body without waiting for ``100 Continue`` first:
+    botocore asks for it on every upload, and aiohttp waits for it with no
+    timeout, so a server that never answers held an upload forever. Without
+    it the read timeout bounds the wait for the answer, as for every request.
+    """
+    if 'Expect' in request.headers:
+        del request.headers['Expect']
+
+
+@functools.cache
+def bounded_class(s3fs: ModuleType) -> Any:
+    """Build (once, so that fsspec shares equal instances) the
+    ``S3FileSystem`` whose clients upload without waiting for ``100 Continue``
+    (see :func:`no_expect_continue`). It is this module's ``S3FileSystem``
+    (built on first access, so that importing the module does not import
+    s3fs), which is how its instances pickle.
+    """
+    class S3FileSystem(s3fs.S3FileSystem):  # type: ignore[misc, name-defined]
+        async def set_session(self, refresh: bool = False, kwargs: Any = None) -> Any:
+            client = await super().set_session(refresh, kwargs or {})
+            client.meta.events.register(
+                'before-sign.s3', no_expect_continue, unique_id='flowserv-no-expect-continue'
+            )
+            return client
+
+    S3FileSystem.__module__, S3FileSystem.__qualname__ = __name__, 'S3FileSystem'
+    return S3FileSystem
+
+
+def __getattr__(name: str) -> Any:
+    """``S3FileSystem``, built on first access (see :func:`bounded_class`)."""
+    if name == 'S3FileSystem':
+        return bounded_class(import_backend('s3fs', 's3://', 's3'))
+    raise AttributeError(name)
+
+
 class S3Volume(BucketVolume):
     """Implementation of the bucket interface for AWS S3 buckets."""
 
@@ -350,8 +412,9 @@ class S3Volume(BucketVolume):
         config.setdefault('connect_timeout', timeout)
         config.setdefault('read_timeout', timeout)
         config.setdefault('max_pool_connections', DEFAULT_CONNECTIONS)
+        config.setdefault('connector_args', {'socket_factory': BoundedSockets(timeout)})
         options['config_kwargs'] = config
-        fs = s3fs.S3FileSystem(use_listings_cache=False, **options)
+        fs = bounded_class(s3fs)(use_listings_cache=False, **options)
         fs.retries = retries or 1
         return fs
 
