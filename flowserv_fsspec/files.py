@@ -6,6 +6,7 @@ copy can read it in bulk or server-side. :class:`StreamedFile` reads one
 front to back in large blocks, for a copy of a big file.
 """
 
+import copy
 import io
 from typing import IO, Any, Callable, Dict, Optional, Tuple, cast
 
@@ -195,6 +196,18 @@ class FsspecFile(IOHandle):
             self.fs.invalidate_cache(self.path)
             info: Dict[str, Any] = self.fs.info(self.path)
         return info
+
+    def again(self) -> 'FsspecFile':
+        """Get a handle of the file as it is now: its size is asked for again
+        (the listed one is outdated).
+
+        Returns
+        -------
+        flowserv_fsspec.files.FsspecFile
+        """
+        handle = copy.copy(self)
+        handle._size = None
+        return handle
 
     def size(self) -> int:
         """Get size of the file in the number of bytes.

@@ -149,15 +149,30 @@ def copy_bulk(pairs: List[Pair], target: Target, progress: Progress) -> None:
         ]
         for (i, _), error in zip(readable, written):
             outcomes[i] = error
-        progress.finished(batch, outcomes)
+        kept = [i for i, data in enumerate(contents) if data is not CHANGED]
+        progress.finished([batch[i] for i in kept], [outcomes[i] for i in kept])
+        # Files whose size changed since the listing are streamed as they are
+        # now (a log that grew to gigabytes is not read into memory).
+        stream_into(target, [
+            (key, StreamedFile(file.again()), dstkey)
+            for (key, file, dstkey), data in zip(batch, contents) if data is CHANGED
+            and isinstance(file, FsspecFile)
+        ], progress)
 
 
-def read_all(batch: List[Pair]) -> List[Union[bytes, BaseException]]:
+class Changed:
+    """The mark of a file whose size is not the listed one (see :func:`read_all`)."""
+
+
+CHANGED = Changed()
+
+
+def read_all(batch: List[Pair]) -> List[Union[bytes, BaseException, Changed]]:
     """Read small files of one filesystem concurrently, by byte range: the
     sizes are known from the listing, so no metadata request is made. One
     byte more than the listed size is asked for, so that a file replaced
-    since the listing is noticed and read again whole (one request: one
-    version of it), never copied cut short. An empty file is not read: empty
+    since the listing is noticed (never copied cut short): it is marked
+    CHANGED, to be streamed as it is now. An empty file is not read: empty
     is the version that was listed. A file that cannot be read gives its
     typed error, named by its source key.
     """
@@ -168,14 +183,10 @@ def read_all(batch: List[Pair]) -> List[Union[bytes, BaseException]]:
         [files[i].path for i in wanted], [0] * len(wanted),
         [files[i].size() + 1 for i in wanted], on_error='return'
     )
-    result: List[Union[bytes, BaseException]] = [b''] * len(files)
+    result: List[Union[bytes, BaseException, Changed]] = [b''] * len(files)
     for i, content in zip(wanted, data):
-        if isinstance(content, bytes) and len(content) != files[i].size():
-            try:
-                content = fs.cat_file(files[i].path)
-            except Exception as ex:
-                content = ex
-        result[i] = content if isinstance(content, bytes) else typed_error(
-            content, batch[i][0], files[i].volume
-        )
+        if isinstance(content, bytes):
+            result[i] = content if len(content) == files[i].size() else CHANGED
+        else:
+            result[i] = typed_error(content, batch[i][0], files[i].volume)
     return result

@@ -163,6 +163,27 @@ def test_a_big_file_replaced_after_listing_is_copied_whole(tmp_path, make_volume
     assert target.load('big.bin').open().read() == second
 
 
+def test_a_small_file_that_grew_after_listing_is_streamed(tmp_path):
+    """A log listed at 1 KiB that grew to 48 MiB before the bulk copy read it:
+    copied whole as it is now, streamed (not read into memory at once)."""
+    import tracemalloc
+    source = LocalVolume(tmp_path / 'src')
+    put(source, 'app.log', b'x' * 1024)
+    pairs = plan(None, source, None)
+    grown = os.urandom(48 * 2 ** 20)
+    (tmp_path / 'src' / 'app.log').write_bytes(grown)
+    # Other filesystem options: another filesystem, so a bulk copy, not a server-side one.
+    target = LocalVolume(tmp_path / 'dst', storage_options={'auto_mkdir': True})
+    tracemalloc.start()
+    try:
+        copy_planned(pairs, source, target)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 24 * 2 ** 20, f'{peak / 2 ** 20:.0f} MiB held'
+    assert target.load('app.log').open().read() == grown
+
+
 def test_race_with_a_writer_tears_no_copy(tmp_path, bucket):
     """A writer replaces files (by rename, as store() does) while they are
     copied: every copy is one whole version, old or new."""
