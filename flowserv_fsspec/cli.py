@@ -196,7 +196,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     target = open_location(args.dst, **options(args))
     result = with_progress(args, lambda bar: sync_files(
         source, target, delete=args.delete, checksum=args.checksum, dry_run=args.dry_run,
-        callback=bar, max_delete=args.max_delete, allow_empty_source=args.allow_empty_source
+        callback=bar, max_delete=args.max_delete, allow_empty_source=args.allow_empty_source,
+        size_only=args.size_only
     ))
     verb = 'would ' if args.dry_run else ''
     lines = [f'{verb}copy {key}' for key in result.copied] if args.dry_run else []
@@ -294,8 +295,11 @@ def parser() -> argparse.ArgumentParser:
     sync.add_argument('src')
     sync.add_argument('dst')
     sync.add_argument('--delete', action='store_true', help='delete files the source lacks')
-    sync.add_argument('-c', '--checksum', action='store_true',
-                      help='compare contents (sha256) when sizes match')
+    compare = sync.add_mutually_exclusive_group()
+    compare.add_argument('-c', '--checksum', action='store_true',
+                         help='compare sizes and contents (sha256), not modification times')
+    compare.add_argument('--size-only', action='store_true',
+                         help='compare sizes only (default: sizes and modification times)')
     sync.add_argument('--max-delete', type=count, metavar='N',
                       help='refuse to delete more than N files (nothing is done then)')
     sync.add_argument('--allow-empty-source', action='store_true',

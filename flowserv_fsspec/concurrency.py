@@ -2,7 +2,7 @@
 adlfs, HTTP), one after the other elsewhere, with each call's outcome.
 """
 
-from typing import Any, List, Optional, Tuple
+from typing import Any, Coroutine, Dict, List, Optional, Sequence, Tuple, Union
 
 from fsspec.asyn import _run_coros_in_chunks, sync
 
@@ -25,9 +25,33 @@ def is_async(fs: Any) -> bool:
     return bool(getattr(fs, 'async_impl', False)) and (inner is None or is_async(inner))
 
 
-def run_each(
-    target: Any, calls: List[Tuple[str, Tuple[Any, ...]]]
-) -> List[Optional[BaseException]]:
+def gather(fs: Any, coros: List[Coroutine[Any, Any, Any]]) -> List[Any]:
+    """Run coroutines on an async filesystem's loop, ``batch_size`` at a time;
+    give each one's result, or its exception.
+
+    Parameters
+    ----------
+    fs: fsspec.asyn.AsyncFileSystem
+        The filesystem (its loop and batch size).
+    coros: list of coroutine
+        The work.
+
+    Returns
+    -------
+    list
+    """
+    results: List[Any] = sync(
+        fs.loop, _run_coros_in_chunks, coros, batch_size=fs.batch_size, nofiles=True,
+        return_exceptions=True
+    )
+    return results
+
+
+Call = Union[Tuple[str, Tuple[Any, ...]], Tuple[str, Tuple[Any, ...], Dict[str, Any]]]
+"""A method name and its arguments (and keyword arguments)."""
+
+
+def run_each(target: Any, calls: Sequence[Call]) -> List[Optional[BaseException]]:
     """Call one method of a filesystem (or volume) per item; give each item's
     error, or None where the call succeeded.
 
@@ -40,24 +64,23 @@ def run_each(
     ----------
     target: fsspec.AbstractFileSystem or flowserv_fsspec.base.StorageVolume
         Object whose methods are called.
-    calls: list of (string, tuple)
-        Method name and arguments of each call.
+    calls: list of (string, tuple) or (string, tuple, dict)
+        Method name, arguments and keyword arguments of each call.
 
     Returns
     -------
     list of Exception or None
     """
+    full = [(call[0], call[1], call[2] if len(call) > 2 else {}) for call in calls]
     if is_async(target):
-        coros = [getattr(target, f'_{name}')(*args) for name, args in calls]
-        results = sync(
-            target.loop, _run_coros_in_chunks, coros, batch_size=target.batch_size,
-            nofiles=True, return_exceptions=True
-        )
+        results = gather(target, [
+            getattr(target, f'_{name}')(*args, **kwargs) for name, args, kwargs in full
+        ])
         return [res if isinstance(res, BaseException) else None for res in results]
     outcomes: List[Optional[BaseException]] = list()
-    for name, args in calls:
+    for name, args, kwargs in full:
         try:
-            getattr(target, name)(*args)
+            getattr(target, name)(*args, **kwargs)
         except Exception as ex:
             return outcomes + [ex] * (len(calls) - len(outcomes))
         outcomes.append(None)

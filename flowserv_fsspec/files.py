@@ -6,7 +6,9 @@ copy can read it in bulk or server-side. :class:`StreamedFile` reads one
 front to back in large blocks, for a copy of a big file.
 """
 
+import contextlib
 import copy
+import datetime
 import io
 from typing import IO, Any, Callable, Dict, Optional, Tuple, cast
 
@@ -14,7 +16,7 @@ from fsspec import AbstractFileSystem
 
 from flowserv_fsspec.concurrency import is_async
 from flowserv_fsspec.errors import StorageError
-from flowserv_fsspec.handles import COPY_CHUNK, IOHandle, ReaderOver
+from flowserv_fsspec.handles import COPY_CHUNK, IOHandle, Modified, ReaderOver
 from flowserv_fsspec.parts import PartReader, Parts, Ranges, download_to_file
 from flowserv_fsspec.translate import translate_errors
 
@@ -34,6 +36,39 @@ VERSION_FIELDS = (
 """Fields of ``fs.info`` that change when a file is replaced, on some backend."""
 
 
+TIME_FIELDS = ('mtime', 'LastModified', 'last_modified', 'modified', 'updated', 'created')
+"""Fields of listings and ``fs.info`` that tell when a file was modified, on
+some backend (local: ``mtime``; S3: ``LastModified``; Azure:
+``last_modified``; WebDAV: ``modified``; GCS: ``updated``; memory:
+``created``)."""
+
+
+def listed_time(info: Dict[str, Any]) -> Optional[float]:
+    """Get the modification time (POSIX seconds) that a listing gives, if any.
+
+    Parameters
+    ----------
+    info: dict
+        Details of a file from a listing or ``fs.info``.
+
+    Returns
+    -------
+    float or None
+    """
+    for name in TIME_FIELDS:
+        value = info.get(name)
+        if isinstance(value, datetime.datetime):
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=datetime.timezone.utc)
+            return value.timestamp()
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                return datetime.datetime.fromisoformat(value.replace('Z', '+00:00')).timestamp()
+    return None
+
+
 def version_of(info: Dict[str, Any]) -> Tuple[Any, ...]:
     """Get what tells two versions of a file apart from its details."""
     return tuple(info.get(name) for name in VERSION_FIELDS)
@@ -50,7 +85,8 @@ class FsspecFile(IOHandle):
 
     def __init__(
         self, fs: AbstractFileSystem, path: str, key: str, volume: str,
-        size: Optional[int] = None, parts: Optional[Parts] = None
+        size: Optional[int] = None, parts: Optional[Parts] = None,
+        mtime: Optional[Modified] = None
     ):
         """Initialize the file handle.
 
@@ -69,6 +105,8 @@ class FsspecFile(IOHandle):
         parts: flowserv_fsspec.parts.Parts, default=None
             How the whole file is read in parts when it is big (see
             ``read_in_parts``); None: in one stream.
+        mtime: flowserv_fsspec.handles.Modified, default=None
+            Modification time, when known from a listing.
         """
         self.fs = fs
         self.path = path
@@ -76,6 +114,7 @@ class FsspecFile(IOHandle):
         self.volume = volume
         self._size = size
         self.parts = parts
+        self._mtime = mtime
 
     def open(self) -> io.BytesIO:
         """Read the whole file into a BytesIO (flowserv's contract).
@@ -197,6 +236,31 @@ class FsspecFile(IOHandle):
             info: Dict[str, Any] = self.fs.info(self.path)
         return info
 
+    async def read_head(self, end: int) -> bytes:
+        """Read the bytes before ``end`` (all of a file shorter than that), in
+        one request (async filesystems).
+
+        Parameters
+        ----------
+        end: int
+            Offset of the first byte not read.
+
+        Returns
+        -------
+        bytes
+        """
+        data: bytes = await self.fs._cat_file(self.path, start=0, end=end)
+        return data
+
+    def modified(self) -> Optional[Modified]:
+        """Get the file's modification time from the listing that found it.
+
+        Returns
+        -------
+        flowserv_fsspec.handles.Modified or None
+        """
+        return self._mtime
+
     def again(self) -> 'FsspecFile':
         """Get a handle of the file as it is now: its size is asked for again
         (the listed one is outdated).
@@ -285,3 +349,7 @@ class StreamedFile(IOHandle):
     def size(self) -> int:
         """Get size of the file in the number of bytes."""
         return self.file.size()
+
+    def modified(self) -> Optional[Modified]:
+        """Get the file's modification time."""
+        return self.file.modified()

@@ -11,11 +11,30 @@ import os
 import shutil
 import stat
 from abc import ABCMeta, abstractmethod
-from typing import IO, Any, Callable, Optional
+from typing import IO, Any, Callable, NamedTuple, Optional
 
 
 COPY_CHUNK = 1024 * 1024
 """Bytes moved per read/write when a file is streamed somewhere."""
+
+
+class Modified(NamedTuple):
+    """When a file was last modified, as its storage tells."""
+
+    seconds: float
+    """POSIX time."""
+    kept: bool
+    """True where the storage keeps a time that writes set (a local file's
+    mtime, the ``mtime`` metadata an upload of this library gave an object,
+    as rclone does): a copy then has its source's time. False where it is
+    the time the storage wrote the file (an object's upload time)."""
+
+
+def modified_of(file: Any) -> Optional[Modified]:
+    """Get a handle's modification time (None for handles of other libraries,
+    and where the storage tells none).
+    """
+    return file.modified() if isinstance(file, IOHandle) else None
 
 
 class IOHandle(metaclass=ABCMeta):
@@ -70,6 +89,16 @@ class IOHandle(metaclass=ABCMeta):
         int
         """
         raise NotImplementedError()  # pragma: no cover
+
+    def modified(self) -> Optional[Modified]:
+        """Get when the file was last modified, where the storage tells (see
+        :class:`Modified`); None here.
+
+        Returns
+        -------
+        flowserv_fsspec.handles.Modified or None
+        """
+        return None
 
     def download_to(self, fd: int, advance: Optional[Callable[[int], None]] = None) -> bool:
         """Write the whole file into an open regular file by offsets, if this

@@ -14,7 +14,7 @@ from typing import IO, Any, Callable, Dict, List, Optional, Tuple, cast
 from fsspec.callbacks import Callback
 
 from flowserv_fsspec.errors import UnsafeOperationError, VolumeNotFoundError
-from flowserv_fsspec.handles import IOHandle, ReaderOver, read_stream
+from flowserv_fsspec.handles import IOHandle, Modified, ReaderOver, modified_of, read_stream
 from flowserv_fsspec.keys import join_key, normalize_key
 from flowserv_fsspec.translate import typed_error
 
@@ -178,6 +178,10 @@ class Metered(IOHandle):
         """Get size of the file in the number of bytes."""
         size: int = self.file.size()
         return size
+
+    def modified(self) -> Optional[Modified]:
+        """Get the file's modification time (that of the handle read)."""
+        return modified_of(self.file)
 
     def download_to(self, fd: int, advance: Optional[Callable[[int], None]] = None) -> bool:
         """Write the file by offsets if the handle can, telling the bytes."""

@@ -1,10 +1,16 @@
 """Making one volume hold the same files as another (rclone's ``sync``).
 
-A file is copied when the target lacks it or holds a different size; with
-``checksum`` also when the sizes match but the contents differ (both files
-are read and hashed: backends' own checksums, such as S3 ETags, are not
-comparable across backends). With ``delete``, target files that the source
-lacks are deleted, after the copies succeeded.
+A file is copied when the target lacks it, or holds another size, or (as
+rclone does) another modification time: copies keep their source's time
+where the storage can (a local file's mtime; the ``mtime`` metadata of an S3
+object, rclone's), and those times are compared for equality; where the
+target only has the time it was written (an upload time), the file is
+copied if the source was modified after that. Where either side tells no
+time, sizes alone decide. ``size_only`` compares sizes only; ``checksum``
+compares sizes and contents (both files are read and hashed: backends' own
+checksums, such as S3 ETags, are not comparable across backends). With
+``delete``, target files that the source lacks are deleted, after the
+copies succeeded.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from fsspec.callbacks import Callback
 
 from flowserv_fsspec.base import StorageVolume, copy_planned
 from flowserv_fsspec.errors import UnsafeOperationError, VolumeNotFoundError
-from flowserv_fsspec.handles import COPY_CHUNK, IOHandle, read_stream
+from flowserv_fsspec.handles import COPY_CHUNK, IOHandle, modified_of, read_stream
 
 
 @dataclass
@@ -32,10 +38,21 @@ class SyncResult:
     """Keys that were already the same on both sides."""
 
 
+MODIFY_WINDOW = 0.001
+"""Seconds by which two kept modification times may differ and still be
+equal (the precision of the times in S3 metadata and of local disks)."""
+
+WRITTEN_WINDOW = 1.0
+"""Seconds by which a source may be newer than the time its target was
+written and still count as older (SFTP, FTP and HTTP dates count whole
+seconds)."""
+
+
 def sync_files(
     source: StorageVolume, target: StorageVolume, delete: bool = False,
     checksum: bool = False, dry_run: bool = False, callback: Optional[Callback] = None,
-    max_delete: Optional[int] = None, allow_empty_source: bool = False
+    max_delete: Optional[int] = None, allow_empty_source: bool = False,
+    size_only: bool = False
 ) -> SyncResult:
     """Copy what the target lacks or holds differently; optionally delete what
     the source lacks.
@@ -54,7 +71,8 @@ def sync_files(
     delete: bool, default=False
         Delete target files that are not in the source (after copying).
     checksum: bool, default=False
-        Compare the contents (sha256) of files whose sizes match.
+        Compare the contents (sha256) of files whose sizes match, not their
+        modification times.
     dry_run: bool, default=False
         Only say what would be copied and deleted.
     callback: fsspec.callbacks.Callback, default=None
@@ -63,6 +81,8 @@ def sync_files(
         Refuse the sync when it would delete more files than this.
     allow_empty_source: bool, default=False
         With ``delete``, let an existing but empty source empty the target.
+    size_only: bool, default=False
+        Compare sizes only (not modification times).
 
     Returns
     -------
@@ -91,9 +111,7 @@ def sync_files(
     pairs = list()
     for key, file in files:
         other = have.get(key)
-        if other is not None and file.size() == other.size() and (
-            not checksum or sha256(file) == sha256(other)
-        ):
+        if other is not None and same(file, other, checksum, size_only):
             result.unchanged.append(key)
         else:
             result.copied.append(key)
@@ -114,6 +132,38 @@ def sync_files(
         copy_planned(pairs, source, target, callback)
         target.delete_files(result.deleted)
     return result
+
+
+def same(file: IOHandle, other: IOHandle, checksum: bool, size_only: bool) -> bool:
+    """Whether a target file holds what its source holds (see the module).
+
+    Parameters
+    ----------
+    file: flowserv_fsspec.handles.IOHandle
+        The source file.
+    other: flowserv_fsspec.handles.IOHandle
+        The target file of the same key.
+    checksum: bool
+        Compare contents, not times.
+    size_only: bool
+        Compare sizes only.
+
+    Returns
+    -------
+    bool
+    """
+    if file.size() != other.size():
+        return False
+    if checksum:
+        return sha256(file) == sha256(other)
+    if size_only:
+        return True
+    mine, theirs = modified_of(file), modified_of(other)
+    if mine is None or theirs is None:
+        return True
+    if theirs.kept:
+        return abs(mine.seconds - theirs.seconds) <= MODIFY_WINDOW
+    return mine.seconds <= theirs.seconds + WRITTEN_WINDOW
 
 
 def sha256(file: IOHandle) -> str:

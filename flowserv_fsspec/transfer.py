@@ -22,9 +22,10 @@ from typing import List, Optional, Protocol, Sequence, Union
 
 from fsspec import AbstractFileSystem
 
+from flowserv_fsspec.concurrency import gather, is_async
 from flowserv_fsspec.errors import UnknownFileError
 from flowserv_fsspec.files import FsspecFile, StreamedFile
-from flowserv_fsspec.handles import IOHandle
+from flowserv_fsspec.handles import IOHandle, modified_of
 from flowserv_fsspec.plan import Pair, Progress, stream_into
 from flowserv_fsspec.translate import typed_error
 from flowserv_fsspec.writes import Writes
@@ -142,7 +143,7 @@ def copy_bulk(pairs: List[Pair], target: Target, progress: Progress) -> None:
         readable = [(i, data) for i, data in enumerate(contents) if isinstance(data, bytes)]
         written = target.writes.put_many(
             [batch[i][2] for i, _ in readable], [target.path(batch[i][2]) for i, _ in readable],
-            [data for _, data in readable]
+            [data for _, data in readable], [modified_of(batch[i][1]) for i, _ in readable]
         )
         outcomes: List[Optional[BaseException]] = [
             data if isinstance(data, BaseException) else None for data in contents
@@ -179,10 +180,13 @@ def read_all(batch: List[Pair]) -> List[Union[bytes, BaseException, Changed]]:
     files = fsspec_files(batch)
     fs = files[0].fs
     wanted = [i for i, file in enumerate(files) if file.size() > 0]
-    data = fs.cat_ranges(
-        [files[i].path for i in wanted], [0] * len(wanted),
-        [files[i].size() + 1 for i in wanted], on_error='return'
-    )
+    if is_async(fs):  # each handle reads (S3's keeps the kept time of its answer)
+        data = gather(fs, [files[i].read_head(files[i].size() + 1) for i in wanted])
+    else:
+        data = fs.cat_ranges(
+            [files[i].path for i in wanted], [0] * len(wanted),
+            [files[i].size() + 1 for i in wanted], on_error='return'
+        )
     result: List[Union[bytes, BaseException, Changed]] = [b''] * len(files)
     for i, content in zip(wanted, data):
         if isinstance(content, bytes):

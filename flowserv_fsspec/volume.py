@@ -23,7 +23,8 @@ from flowserv_fsspec import transfer
 from flowserv_fsspec.base import IOHandle, StorageVolume
 from flowserv_fsspec.documents import FSSPEC_STORE, FsspecStore, read_args
 from flowserv_fsspec.errors import UnknownFileError, UnsafeOperationError, VolumeNotFoundError
-from flowserv_fsspec.files import FsspecFile
+from flowserv_fsspec.files import FsspecFile, listed_time
+from flowserv_fsspec.handles import Modified
 from flowserv_fsspec.keys import key_to_path, normalize_key, path_to_key
 from flowserv_fsspec.leftovers import Leftover
 from flowserv_fsspec.parts import Parts
@@ -113,9 +114,16 @@ class FsspecVolume(StorageVolume):
         """
         return RootedFileSystem(self)
 
-    def _handle(self, path: str, key: str, size: Optional[int]) -> FsspecFile:
-        """Build the handle for a file (hook for backends with their own handle)."""
-        return FsspecFile(self.fs, path, key, self.describe(), size=size, parts=self.parts)
+    def _handle(self, path: str, key: str, info: Dict[str, Any]) -> FsspecFile:
+        """Build the handle of a listed file: its size and modification time
+        (kept by writes where the storage can) from the listing (hook for
+        backends with their own handle).
+        """
+        seconds = listed_time(info)
+        mtime = None if seconds is None else Modified(seconds, self.writes.keeps_times)
+        return FsspecFile(
+            self.fs, path, key, self.describe(), info.get('size'), self.parts, mtime
+        )
 
     def receive(self, pairs: List[Pair], progress: Progress, source: StorageVolume) -> None:
         """Write planned files: server-side from a volume on the same
@@ -281,7 +289,7 @@ class FsspecVolume(StorageVolume):
             info = self.fs.info(path)
         if info.get('type') != 'file':
             raise UnknownFileError(key, self.describe())
-        return self._handle(path, key, info.get('size'))
+        return self._handle(path, key, info)
 
     def mkdir(self, path: str) -> None:
         """Create the directory with the given (relative) path and all of its
@@ -327,7 +335,7 @@ class FsspecVolume(StorageVolume):
             filekey = key if name == path and key else path_to_key(self.root, name)
             if filekey is None or (filekey != key and key and not filekey.startswith(key + '/')):
                 continue
-            result.append((filekey, self._handle(name, filekey, info.get('size'))))
+            result.append((filekey, self._handle(name, filekey, info)))
         return sorted(result, key=lambda item: item[0])
 
     def __repr__(self) -> str:

@@ -22,6 +22,7 @@ file, whatever characters its name holds. Deletes go through :meth:`Writes.remov
 and :meth:`Writes.remove_files`, renames through :meth:`FolderWrites.rename`.
 """
 
+import functools
 import io
 from glob import has_magic
 from typing import Any, Callable, List, Optional
@@ -31,7 +32,7 @@ from fsspec import AbstractFileSystem
 from flowserv_fsspec.concurrency import run_each
 from flowserv_fsspec.errors import InvalidKeyError
 from flowserv_fsspec.files import FsspecFile
-from flowserv_fsspec.handles import IOBuffer, IOHandle, copy_into
+from flowserv_fsspec.handles import IOBuffer, IOHandle, Modified, copy_into
 from flowserv_fsspec.keys import is_temp_path, temp_path
 from flowserv_fsspec.parts import Parts
 from flowserv_fsspec.plan import Pair, refuse_file_folder_clashes
@@ -59,8 +60,26 @@ def gone_is_done(outcomes: Outcomes) -> Outcomes:
     return [None if isinstance(error, FileNotFoundError) else error for error in outcomes]
 
 
+class ReadFile(IOBuffer):
+    """The bytes of a file read whole, with the file's modification time."""
+
+    def __init__(self, data: bytes, mtime: Optional[Modified]):
+        """Initialize with the bytes and the time (None where unknown)."""
+        super().__init__(io.BytesIO(data))
+        self.mtime = mtime
+
+    def modified(self) -> Optional[Modified]:
+        """Get the modification time of the file read."""
+        return self.mtime
+
+
 class Writes:
     """The write policy of a volume's filesystem (see the module)."""
+
+    keeps_times: bool = False
+    """Whether a written file keeps its source's modification time (local
+    disk sets it): a sync compares such times for equality, others by which
+    is newer (see :mod:`flowserv_fsspec.sync`)."""
 
     def __init__(self, fs: AbstractFileSystem, parts: Optional[Parts] = None):
         """Initialize with the filesystem written to.
@@ -104,12 +123,22 @@ class Writes:
         """Write one file, streamed; a failed write leaves no part behind."""
         raise NotImplementedError()  # pragma: no cover
 
-    def put_many(self, keys: List[str], paths: List[str], contents: List[bytes]) -> Outcomes:
-        """Write small files given in memory, one outcome each."""
+    def put_many(
+        self, keys: List[str], paths: List[str], contents: List[bytes],
+        times: List[Optional[Modified]]
+    ) -> Outcomes:
+        """Write small files given in memory with their sources' modification
+        times, one outcome each.
+        """
         return run_each(self, [
-            ('put', (IOBuffer(io.BytesIO(data)), key, path))
-            for key, path, data in zip(keys, paths, contents)
+            ('put', (ReadFile(data, mtime), key, path))
+            for key, path, data, mtime in zip(keys, paths, contents, times)
         ])
+
+    def keep_time(self, path: str, file: Any) -> None:
+        """Give a written file its source's modification time, where the
+        storage keeps one (``keeps_times``); nothing here.
+        """
 
     def copy_many(self, files: List[FsspecFile], keys: List[str], paths: List[str]) -> Outcomes:
         """Copy files of the filesystem to paths of it, server-side, one
@@ -165,14 +194,19 @@ class FolderWrites(Writes):
         for parent in sorted({self.fs._parent(path) for path in paths}):
             self.makedirs(parent)
         return run_each(self, [
-            ('copy', (file.path, key, path)) for file, key, path in zip(files, keys, paths)
+            ('copy', (file, key, path)) for file, key, path in zip(files, keys, paths)
         ])
 
-    def copy(self, source: str, key: str, path: str) -> None:
+    def copy(self, file: FsspecFile, key: str, path: str) -> None:
         """Copy one file server-side to a temporary name, then rename it into place."""
         self.check(key, path)
         self.clear_folder_at(key, path)
-        self.write_and_rename(path, lambda temp: self.fs.cp_file(source, temp))
+        self.write_and_rename(path, functools.partial(self.copy_to, file))
+
+    def copy_to(self, file: FsspecFile, path: str) -> None:
+        """Copy a file of the filesystem to a path, server-side, with its time."""
+        self.fs.cp_file(file.path, path)
+        self.keep_time(path, file)
 
     def clear_folder_at(self, key: str, path: str) -> None:
         """Remove an empty folder where a file is to be stored (a rename would
@@ -213,9 +247,12 @@ class FolderWrites(Writes):
             raise
 
     def write_file(self, file: IOHandle, path: str) -> None:
-        """Stream a file's bytes into a new file at a path."""
+        """Stream a file's bytes into a new file at a path, with the file's
+        modification time where the storage keeps one.
+        """
         with self.fs.open(path, 'wb') as out:
             copy_into(file, out)
+        self.keep_time(path, file)
 
     def rename(self, temp: str, path: str) -> None:
         """Move a finished temporary file over the target with the
@@ -248,7 +285,10 @@ class ObjectWrites(Writes):
             raise
         out.close()
 
-    def put_many(self, keys: List[str], paths: List[str], contents: List[bytes]) -> Outcomes:
+    def put_many(
+        self, keys: List[str], paths: List[str], contents: List[bytes],
+        times: List[Optional[Modified]]
+    ) -> Outcomes:
         """Write small objects concurrently, each whole or not at all."""
         return run_each(self.fs, [('pipe_file', item) for item in zip(paths, contents)])
 

@@ -490,3 +490,61 @@ def test_memory_deletes_and_walks_while_other_threads_store(tmp_path):
             thread.join()
         from_url(f'memory://{tmp_path.name}').erase()
     assert failures == []
+
+
+# -- sync compares sizes and modification times ---------------------------------------
+
+@pytest.mark.parametrize('backend', ['local', 's3', 'gcs', 'azure', 'sftp', 'webdav', 'memory'])
+def test_sync_copies_a_same_size_edit(tmp_path, make_volume, backend):
+    """An edit that keeps the size is copied (by its modification time), a
+    second sync copies nothing, and --size-only would not have seen it."""
+    from flowserv_fsspec.sync import WRITTEN_WINDOW
+    source, target = LocalVolume(tmp_path / 'src'), make_volume(backend)
+    put(source, 'a.txt', b'version-1')
+    put(source, 'b.txt', b'unchanged')
+    assert sync_files(source, target).copied == ['a.txt', 'b.txt']
+    assert sync_files(source, target).unchanged == ['a.txt', 'b.txt']
+    # Edited later: after the time the target wrote its copy (whole seconds on some).
+    time.sleep(WRITTEN_WINDOW + 0.2)
+    (tmp_path / 'src' / 'a.txt').write_bytes(b'version-2')
+    assert sync_files(source, target, size_only=True, dry_run=True).copied == []
+    assert sync_files(source, target).copied == ['a.txt']
+    assert files_of(target) == {'a.txt': b'version-2', 'b.txt': b'unchanged'}
+    assert sync_files(source, target).unchanged == ['a.txt', 'b.txt']
+
+
+@pytest.mark.parametrize('direction', ['local->s3', 's3->local', 's3->s3', 'local->local'])
+def test_sync_copies_a_same_size_edit_to_an_older_time(tmp_path, bucket, direction):
+    """Where copies keep their source's time (local disk, S3 metadata), any
+    other time is a change, an older one too (a backup restored)."""
+    volumes = {
+        'local': lambda name: LocalVolume(tmp_path / name),
+        's3': lambda name: S3Volume(bucket, name),
+    }
+    one, other = direction.split('->')
+    source, target = volumes[one]('src'), volumes[other]('dst')
+    put(LocalVolume(tmp_path / 'new'), 'a.txt', b'version-1')
+    copy_files('a.txt', LocalVolume(tmp_path / 'new'), 'a.txt', source)  # with its time
+    sync_files(source, target)
+    assert sync_files(source, target).unchanged == ['a.txt']
+    if one == 'local':
+        put(source, 'a.txt', b'version-2')
+        os.utime(tmp_path / 'src' / 'a.txt', (1e9, 1e9))  # 2001
+    else:
+        put(LocalVolume(tmp_path / 'old'), 'a.txt', b'version-2')
+        os.utime(tmp_path / 'old' / 'a.txt', (1e9, 1e9))
+        copy_files('a.txt', LocalVolume(tmp_path / 'old'), 'a.txt', source)
+    assert sync_files(source, target).copied == ['a.txt']
+    assert files_of(target) == {'a.txt': b'version-2'}
+    assert sync_files(source, target).unchanged == ['a.txt']
+
+
+def test_copies_keep_the_source_time_where_the_storage_can(tmp_path, bucket, s3_client):
+    source = LocalVolume(tmp_path / 'src')
+    put(source, 'a.txt', b'a')
+    os.utime(tmp_path / 'src' / 'a.txt', (1234567890.5, 1234567890.5))
+    copy_files(None, source, None, S3Volume(bucket, 'kept'))
+    head = s3_client.call_s3('head_object', Bucket=bucket, Key='kept/a.txt')
+    assert head['Metadata'] == {'mtime': '1234567890.5'}
+    copy_files(None, S3Volume(bucket, 'kept'), None, LocalVolume(tmp_path / 'back'))
+    assert os.stat(tmp_path / 'back' / 'a.txt').st_mtime == 1234567890.5

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import time
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 import fsspec
@@ -13,6 +14,7 @@ from fsspec.implementations.local import LocalFileSystem
 from flowserv_fsspec.backends import check_options
 from flowserv_fsspec.documents import make_doc, read_args
 from flowserv_fsspec.errors import InvalidConfigurationError, InvalidKeyError, VolumeNotFoundError
+from flowserv_fsspec.handles import modified_of
 from flowserv_fsspec.translate import translate_errors
 from flowserv_fsspec.volume import FsspecVolume
 from flowserv_fsspec.writes import FolderWrites
@@ -45,7 +47,19 @@ def FStore(
 
 
 class LocalWrites(FolderWrites):
-    """Folder writes whose deletes never follow a symbolic link."""
+    """Folder writes that keep their sources' modification times, and whose
+    deletes never follow a symbolic link.
+    """
+
+    keeps_times = True
+
+    def keep_time(self, path: str, file: Any) -> None:
+        """Set a written file's modification time to its source's (``cp -p``,
+        rsync ``-t``), when the source has one.
+        """
+        mtime = modified_of(file)
+        if mtime is not None:
+            os.utime(path, ns=(time.time_ns(), round(mtime.seconds * 1e9)))
 
     def remove(self, path: str) -> None:
         """Delete a file or link, or a folder with ``shutil.rmtree`` (which

@@ -88,4 +88,7 @@ class MemoryVolume(FsspecVolume):
         """
         path = self.fs._strip_protocol(path)
         files = dict(list(self.fs.store.items()))
-        return {name: {'size': files[name].size} for name in below(list(files), path)}
+        return {
+            name: {'size': files[name].size, 'mtime': files[name].modified}
+            for name in below(list(files), path)
+        }

@@ -25,7 +25,14 @@ from flowserv_fsspec.concurrency import run_each
 from flowserv_fsspec.documents import make_doc
 from flowserv_fsspec.errors import InvalidConfigurationError, VolumeNotFoundError
 from flowserv_fsspec.files import FsspecFile
-from flowserv_fsspec.handles import COPY_CHUNK, IOHandle, read_stream, regular_file
+from flowserv_fsspec.handles import (
+    COPY_CHUNK,
+    IOHandle,
+    Modified,
+    modified_of,
+    read_stream,
+    regular_file,
+)
 from flowserv_fsspec.leftovers import Leftover
 from flowserv_fsspec.parts import Ranges, Window, upload_parts
 from flowserv_fsspec.translate import translate_errors
@@ -36,6 +43,9 @@ S3_STORE = 's3'
 """Type identifier for storage volume serializations."""
 
 LOG = logging.getLogger(__name__)
+
+MTIME_METADATA = 'mtime'
+"""Object metadata that keeps a source's modification time (rclone's name)."""
 
 DEFAULT_ATTEMPTS = 4
 """Attempts botocore makes per request unless the option ``retries`` says otherwise."""
@@ -101,6 +111,45 @@ class S3File(FsspecFile):
         )
         self.bucket = bucket
 
+    def modified(self) -> Optional[Modified]:
+        """Get the modification time that an upload kept in the object's
+        metadata (``mtime``), else its upload time: from an answer that had
+        it (a read of the object), else with one HEAD request (listings give
+        no metadata).
+
+        Returns
+        -------
+        flowserv_fsspec.handles.Modified
+        """
+        if self._mtime is None:
+            bucket, key = self.path.split('/', 1)
+            with translate_errors(self.key, self.volume):
+                self.note_time(self.fs.call_s3('head_object', Bucket=bucket, Key=key))
+        return self._mtime
+
+    def note_time(self, answer: Dict[str, Any]) -> None:
+        """Keep the modification time of a HEAD or GET answer (see ``modified``)."""
+        kept = answer.get('Metadata', {}).get(MTIME_METADATA)
+        try:
+            self._mtime = Modified(float(kept), True)
+        except (TypeError, ValueError):  # none, or not a number
+            self._mtime = Modified(answer['LastModified'].timestamp(), False)
+
+    async def read_head(self, end: int) -> bytes:
+        """Read the bytes before ``end`` with one ranged GET, keeping the
+        modification time of its answer (no HEAD needed for it).
+        """
+        bucket, key = self.path.split('/', 1)
+        answer = await self.fs._call_s3(
+            'get_object', Bucket=bucket, Key=key, Range=f'bytes=0-{end - 1}'
+        )
+        try:
+            data: bytes = await answer['Body'].read()
+        finally:
+            answer['Body'].close()
+        self.note_time(answer)
+        return data
+
     def ranges(self) -> Ranges:
         """Get ranged GETs, each pinned to the version that a first HEAD found
         (``If-Match`` its ETag): an object replaced meanwhile fails the read
@@ -117,6 +166,7 @@ class S3File(FsspecFile):
         bucket, key = self.path.split('/', 1)
         with translate_errors(self.key, self.volume):
             head = self.fs.call_s3('head_object', Bucket=bucket, Key=key)
+        self.note_time(head)
 
         async def fetch(start: int, end: int) -> bytearray:
             response = await self.fs._call_s3(
@@ -162,6 +212,15 @@ def bucket_volume(bucket: Any) -> S3Volume:
     return S3Volume(bucket.name, storage_options=options)
 
 
+def kept_time(mtime: Optional[Modified]) -> Dict[str, Any]:
+    """Get the request arguments that keep a source's modification time in an
+    object's metadata (``mtime``, seconds, as rclone writes it), or none.
+    """
+    if mtime is None:
+        return {}
+    return {'Metadata': {MTIME_METADATA: f'{mtime.seconds:.9f}'.rstrip('0').rstrip('.')}}
+
+
 class S3Writes(ObjectWrites):
     """Object writes with concurrent multipart uploads and S3's cheapest
     server-side copy.
@@ -177,15 +236,28 @@ class S3Writes(ObjectWrites):
             fd = regular_file(src)
             parts = upload_parts(src, self.parts.size, fd)
             first = next(parts, None)
+            metadata = kept_time(modified_of(file))
             if first is None or first[1] < self.parts.size:
-                self.fs.pipe_file(path, first[0].read() if first else b'')
+                self.fs.pipe_file(path, first[0].read() if first else b'', **metadata)
                 return
             # Slices of a file are read past src: a progress counter is told.
             advance = getattr(src, 'advance', None) if fd is not None else None
             self._multipart(path, (
                 functools.partial(self._upload_part, path, body, length, advance)
                 for body, length in itertools.chain([first], parts)
-            ))
+            ), metadata)
+
+    def put_many(
+        self, keys: List[str], paths: List[str], contents: List[bytes],
+        times: List[Optional[Modified]]
+    ) -> Outcomes:
+        """Write small objects concurrently, each with its source's
+        modification time (see :func:`kept_time`).
+        """
+        return run_each(self.fs, [
+            ('pipe_file', (path, data), kept_time(mtime))
+            for path, data, mtime in zip(paths, contents, times)
+        ])
 
     def copy_many(self, files: List[FsspecFile], keys: List[str], paths: List[str]) -> Outcomes:
         """Copy objects with one CopyObject request each, sent concurrently
@@ -231,14 +303,18 @@ class S3Writes(ObjectWrites):
         ))
 
     def _multipart(
-        self, path: str, parts: Iterable[Callable[[str, int], Coroutine[Any, Any, Any]]]
+        self, path: str, parts: Iterable[Callable[[str, int], Coroutine[Any, Any, Any]]],
+        metadata: Optional[Dict[str, Any]] = None
     ) -> None:
-        """Run a multipart upload: each part's coroutine is made with the upload
-        id and its number; at most ``parts.concurrency`` run at once. On any
-        failure (or interrupt) the upload is aborted.
+        """Run a multipart upload (of an object with the given metadata): each
+        part's coroutine is made with the upload id and its number; at most
+        ``parts.concurrency`` run at once. On any failure (or interrupt) the
+        upload is aborted.
         """
         bucket, key = path.split('/', 1)
-        upload = self.fs.call_s3('create_multipart_upload', Bucket=bucket, Key=key)['UploadId']
+        upload = self.fs.call_s3(
+            'create_multipart_upload', Bucket=bucket, Key=key, **(metadata or {})
+        )['UploadId']
         window = Window(self.fs.loop, self.parts.concurrency)
         done: List[Dict[str, Any]] = list()
         try:
@@ -456,7 +532,7 @@ class S3Volume(BucketVolume):
             return {}
         return {path: {'type': 'file', 'size': head['ContentLength']}}
 
-    def _handle(self, path: str, key: str, size: Optional[int]) -> S3File:
-        handle = S3File(self, path.split('/', 1)[1], size=size)
+    def _handle(self, path: str, key: str, info: Dict[str, Any]) -> S3File:
+        handle = S3File(self, path.split('/', 1)[1], size=info.get('size'))
         handle.key = key  # errors name the key in the volume, as on every backend
         return handle

@@ -148,8 +148,10 @@ def test_sync_copies_what_differs_and_deletes_with_delete(run_dir, bucket, s3_cl
     (run_dir / 'a.txt').write_bytes(b'ALPHA+')  # other size
     (run_dir / 'sub' / 'b.txt').write_bytes(b'BRAVO!')  # same size, other bytes
     s3_client.pipe_file(f'{bucket}/mirror/extra.txt', b'x')
-    out, _ = run('sync', str(run_dir), url)
-    assert out.strip() == 'copy 1, delete 0, unchanged 2'
+    out, _ = run('sync', '--size-only', str(run_dir), url)
+    assert out.strip() == 'copy 1, delete 0, unchanged 2'  # the same-size edit is missed
+    out, _ = run('sync', '--dry-run', str(run_dir), url)
+    assert out.splitlines()[0] == 'would copy sub/b.txt'  # seen by its modification time
     out, _ = run('sync', '--checksum', '--delete', '--dry-run', str(run_dir), url)
     assert out.splitlines() == [
         'would copy sub/b.txt', 'would delete extra.txt',
