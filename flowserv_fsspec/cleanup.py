@@ -13,12 +13,7 @@ so their volumes report none.
 from typing import List
 
 from flowserv_fsspec.base import StorageVolume
-from flowserv_fsspec.leftovers import Leftover
-
-
-DEFAULT_AGE = 24 * 3600.0
-"""Seconds after which an unfinished write counts as abandoned (a write still
-under way elsewhere is younger)."""
+from flowserv_fsspec.leftovers import DEFAULT_AGE, Leftover
 
 
 def cleanup(

@@ -11,6 +11,7 @@ import time
 from typing import Dict
 
 from flowserv_fsspec.base import StorageVolume, copy_files
+from flowserv_fsspec.errors import MissingExtraError
 from flowserv_fsspec.registry import from_url
 from flowserv_fsspec.sync import sha256
 
@@ -75,7 +76,10 @@ def run_demo(files: int = 100) -> int:
     int
         0 when every file arrived intact, else 1.
     """
-    from flowserv_fsspec.testing.moto_server import MotoS3Server
+    try:
+        from flowserv_fsspec.testing.moto_server import MotoS3Server
+    except ImportError as ex:  # moto: pip install 'flowserv-fsspec[demo]'
+        raise MissingExtraError('demo', (ex.name or 'moto').split('.')[0], 'demo') from None
     with MotoS3Server() as server, tempfile.TemporaryDirectory() as tmp:
         print(f'moto S3 server on {server.endpoint_url}')
         bucket = server.create_buckets('flowserv-demo')[0]

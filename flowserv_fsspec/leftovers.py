@@ -7,6 +7,11 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 
+DEFAULT_AGE = 24 * 3600.0
+"""Seconds after which an unfinished write counts as abandoned (a write still
+under way elsewhere is younger)."""
+
+
 @dataclass
 class Leftover:
     """An unfinished write found in a volume."""

@@ -115,15 +115,10 @@ class FsspecVolume(StorageVolume):
         return RootedFileSystem(self)
 
     def _handle(self, path: str, key: str, info: Dict[str, Any]) -> FsspecFile:
-        """Build the handle of a listed file: its size and modification time
-        (kept by writes where the storage can) from the listing (hook for
-        backends with their own handle).
-        """
+        """Build the handle of a listed file, with the size and time listed."""
         seconds = listed_time(info)
         mtime = None if seconds is None else Modified(seconds, self.writes.keeps_times)
-        return FsspecFile(
-            self.fs, path, key, self.describe(), info.get('size'), self.parts, mtime
-        )
+        return FsspecFile(self.fs, path, key, self.describe(), info.get('size'), self.parts, mtime)
 
     def receive(self, pairs: List[Pair], progress: Progress, source: StorageVolume) -> None:
         """Write planned files: server-side from a volume on the same

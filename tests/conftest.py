@@ -126,9 +126,9 @@ def make_volume(request: pytest.FixtureRequest, tmp_path) -> Callable[[str], Fss
             env.setenv('AWS_ACCESS_KEY_ID', rclone_server.KEY)
             env.setenv('AWS_SECRET_ACCESS_KEY', rclone_server.SECRET)
             # s3fs caches filesystems by their arguments, not the environment.
-            from flowserv_fsspec.backends import s3 as s3_backend
-            s3_backend.S3FileSystem.clear_instance_cache()
-            request.addfinalizer(s3_backend.S3FileSystem.clear_instance_cache)
+            from flowserv_fsspec.backends import s3_client as s3_client_module
+            s3_client_module.S3FileSystem.clear_instance_cache()
+            request.addfinalizer(s3_client_module.S3FileSystem.clear_instance_cache)
             return S3Volume(server.create_buckets('rc-' + name[:12])[0], prefix=f'{name}/vol')
         if backend == 'gcs':
             return GCVolume(request.getfixturevalue('gcs_bucket'), prefix=f'{name}/vol')

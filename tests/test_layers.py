@@ -84,7 +84,7 @@ def test_the_cycle_finder_finds_a_cycle():
 def test_the_import_graph_sees_lazy_and_submodule_imports():
     edges = graph()
     assert 'flowserv_fsspec.transfer' in edges['flowserv_fsspec.volume']  # `from pkg import mod`
-    assert 'flowserv_fsspec.demo' in edges['flowserv_fsspec.cli']  # imported inside a function
+    assert 'flowserv_fsspec.demo' in edges['flowserv_fsspec.commands']  # imported inside a function
 
 
 def test_no_import_cycle_among_the_modules():
@@ -110,3 +110,10 @@ def test_modules_and_classes_stay_small():
                 too_big.append(f'{module_name(path)}.{node.name}: '
                                f'{node.end_lineno - node.lineno + 1} lines')
     assert too_big == []
+
+
+def test_the_public_names_are_those_the_package_imports_on_use():
+    import flowserv_fsspec
+    assert sorted(flowserv_fsspec.__all__) == sorted([*flowserv_fsspec.EXPORTS, '__version__'])
+    for name in flowserv_fsspec.EXPORTS:
+        assert getattr(flowserv_fsspec, name) is not None

@@ -9,57 +9,25 @@ Credentials, region and endpoint come from the standard AWS configuration
 from __future__ import annotations
 
 import functools
-import itertools
-import logging
-import socket
 import time
-from dataclasses import dataclass
-from types import ModuleType
-from typing import IO, Any, Callable, Coroutine, Dict, Iterable, List, Optional
+from typing import Any, Dict, List, Optional
 
 from fsspec import AbstractFileSystem
 
-from flowserv_fsspec.backends import check_options, import_backend, timeout_option
 from flowserv_fsspec.backends.bucket import BucketVolume
-from flowserv_fsspec.concurrency import run_each
+from flowserv_fsspec.backends.s3_client import s3_filesystem
+from flowserv_fsspec.backends.s3_writes import MTIME_METADATA, S3Writes
 from flowserv_fsspec.documents import make_doc
 from flowserv_fsspec.errors import InvalidConfigurationError, VolumeNotFoundError
 from flowserv_fsspec.files import FsspecFile
-from flowserv_fsspec.handles import (
-    COPY_CHUNK,
-    IOHandle,
-    Modified,
-    modified_of,
-    read_stream,
-    regular_file,
-)
+from flowserv_fsspec.handles import COPY_CHUNK, Modified
 from flowserv_fsspec.leftovers import Leftover
-from flowserv_fsspec.parts import Ranges, Window, upload_parts
+from flowserv_fsspec.parts import Ranges
 from flowserv_fsspec.translate import translate_errors
-from flowserv_fsspec.writes import ObjectWrites, Outcomes
 
 
 S3_STORE = 's3'
 """Type identifier for storage volume serializations."""
-
-LOG = logging.getLogger(__name__)
-
-MTIME_METADATA = 'mtime'
-"""Object metadata that keeps a source's modification time (rclone's name)."""
-
-DEFAULT_ATTEMPTS = 4
-"""Attempts botocore makes per request unless the option ``retries`` says otherwise."""
-
-S3_COPY_LIMIT = 5 * 1024 ** 3
-"""Largest object that one CopyObject request can copy."""
-
-MAX_PARTS = 10000
-"""Most parts of one multipart upload."""
-
-DEFAULT_CONNECTIONS = 32
-"""Connections a volume's client keeps open (botocore's default is 10): the
-many small requests of a bulk copy wait on the network's round trips, not
-on bandwidth, so more of them in flight make a copy over a distance faster."""
 
 
 def S3Bucket(
@@ -212,218 +180,6 @@ def bucket_volume(bucket: Any) -> S3Volume:
     return S3Volume(bucket.name, storage_options=options)
 
 
-def kept_time(mtime: Optional[Modified]) -> Dict[str, Any]:
-    """Get the request arguments that keep a source's modification time in an
-    object's metadata (``mtime``, seconds, as rclone writes it), or none.
-    """
-    if mtime is None:
-        return {}
-    return {'Metadata': {MTIME_METADATA: f'{mtime.seconds:.9f}'.rstrip('0').rstrip('.')}}
-
-
-class S3Writes(ObjectWrites):
-    """Object writes with concurrent multipart uploads and S3's cheapest
-    server-side copy.
-    """
-
-    def put(self, file: IOHandle, key: str, path: str) -> None:
-        """Upload an object: one PUT up to one part's size, else a multipart
-        upload with up to ``parts.concurrency`` parts in flight (see
-        :func:`flowserv_fsspec.parts.upload_parts`). A failed upload is
-        aborted: no object appears, and the previous one (if any) stays.
-        """
-        with read_stream(file) as src:
-            fd = regular_file(src)
-            parts = upload_parts(src, self.parts.size, fd)
-            first = next(parts, None)
-            metadata = kept_time(modified_of(file))
-            if first is None or first[1] < self.parts.size:
-                self.fs.pipe_file(path, first[0].read() if first else b'', **metadata)
-                return
-            # Slices of a file are read past src: a progress counter is told.
-            advance = getattr(src, 'advance', None) if fd is not None else None
-            self._multipart(path, (
-                functools.partial(self._upload_part, path, body, length, advance)
-                for body, length in itertools.chain([first], parts)
-            ), metadata)
-
-    def put_many(
-        self, keys: List[str], paths: List[str], contents: List[bytes],
-        times: List[Optional[Modified]]
-    ) -> Outcomes:
-        """Write small objects concurrently, each with its source's
-        modification time (see :func:`kept_time`).
-        """
-        return run_each(self.fs, [
-            ('pipe_file', (path, data), kept_time(mtime))
-            for path, data, mtime in zip(paths, contents, times)
-        ])
-
-    def copy_many(self, files: List[FsspecFile], keys: List[str], paths: List[str]) -> Outcomes:
-        """Copy objects with one CopyObject request each, sent concurrently
-        (s3fs's ``cp_file`` first asks every object's size, known here from
-        the listing); objects over 5 GiB, too big for one request, in parts
-        (:meth:`copy_in_parts`).
-        """
-        small = [i for i, file in enumerate(files) if file.size() <= S3_COPY_LIMIT]
-        outcomes: Outcomes = [None] * len(files)
-        copied = run_each(self.fs, [('copy_basic', (files[i].path, paths[i])) for i in small])
-        for i, error in zip(small, copied):
-            outcomes[i] = error
-        for i, file in enumerate(files):
-            if file.size() > S3_COPY_LIMIT:
-                try:
-                    self.copy_in_parts(file.path, paths[i])
-                except Exception as ex:
-                    outcomes[i] = ex
-        return outcomes
-
-    def copy_in_parts(self, source: str, path: str) -> None:
-        """Copy an object server-side with a multipart upload of ranges of it
-        (UploadPartCopy), ``parts.concurrency`` parts in flight, each pinned to
-        the source's ETag: a source replaced meanwhile fails the copy, which
-        is then aborted (no object appears).
-
-        Parameters
-        ----------
-        source: string
-            Path of the object to copy (bucket/key).
-        path: string
-            Path of the copy.
-        """
-        bucket, key = source.split('/', 1)
-        head = self.fs.call_s3('head_object', Bucket=bucket, Key=key)
-        size = head['ContentLength']
-        part = max(self.parts.size, -(-size // MAX_PARTS))
-        self._multipart(path, (
-            functools.partial(
-                self._copy_part, path, source, start, min(start + part, size) - 1, head['ETag']
-            )
-            for start in range(0, size, part)
-        ))
-
-    def _multipart(
-        self, path: str, parts: Iterable[Callable[[str, int], Coroutine[Any, Any, Any]]],
-        metadata: Optional[Dict[str, Any]] = None
-    ) -> None:
-        """Run a multipart upload (of an object with the given metadata): each
-        part's coroutine is made with the upload id and its number; at most
-        ``parts.concurrency`` run at once. On any failure (or interrupt) the
-        upload is aborted.
-        """
-        bucket, key = path.split('/', 1)
-        upload = self.fs.call_s3(
-            'create_multipart_upload', Bucket=bucket, Key=key, **(metadata or {})
-        )['UploadId']
-        window = Window(self.fs.loop, self.parts.concurrency)
-        done: List[Dict[str, Any]] = list()
-        try:
-            for number, make in enumerate(parts, 1):
-                if window.full():
-                    done.append(window.any_result())
-                window.submit(make(upload, number))
-            while window.pending:
-                done.append(window.any_result())
-            self.fs.call_s3(
-                'complete_multipart_upload', Bucket=bucket, Key=key, UploadId=upload,
-                MultipartUpload={'Parts': sorted(done, key=lambda p: p['PartNumber'])}
-            )
-        except BaseException as failure:
-            window.cancel()
-            try:
-                self.fs.call_s3('abort_multipart_upload', Bucket=bucket, Key=key, UploadId=upload)
-            except Exception as ex:
-                left = f'multipart upload {upload} of {path} is left open'
-                LOG.warning('%s: its abort failed (%s); cleanup removes it', left, ex)
-                if isinstance(failure, Exception):
-                    raise OSError(
-                        f'{failure}; the abort failed too ({ex}): {left} (remove it with '
-                        "flowserv-fsspec cleanup or cleanup() on the volume)"
-                    ) from failure
-            raise
-
-    async def _upload_part(
-        self, path: str, body: IO[bytes], length: int, advance: Optional[Callable[[int], None]],
-        upload: str, number: int
-    ) -> Dict[str, Any]:
-        bucket, key = path.split('/', 1)
-        response = await self.fs._call_s3(
-            'upload_part', Bucket=bucket, Key=key, UploadId=upload, PartNumber=number, Body=body
-        )
-        if advance is not None:  # the part was read from the file, not through src
-            advance(length)
-        return {'PartNumber': number, 'ETag': response['ETag']}
-
-    async def _copy_part(
-        self, path: str, source: str, first: int, last: int, etag: str, upload: str, number: int
-    ) -> Dict[str, Any]:
-        bucket, key = path.split('/', 1)
-        response = await self.fs._call_s3(
-            'upload_part_copy', Bucket=bucket, Key=key, UploadId=upload, PartNumber=number,
-            CopySource=source, CopySourceRange=f'bytes={first}-{last}', CopySourceIfMatch=etag
-        )
-        return {'PartNumber': number, 'ETag': response['CopyPartResult']['ETag']}
-
-
-@dataclass(frozen=True)
-class BoundedSockets:
-    """The client's socket factory: sockets whose sent bytes must be
-    acknowledged within ``timeout`` seconds (Linux's ``TCP_USER_TIMEOUT``), so
-    that an upload to a server that stops reading fails then, where aiohttp
-    would wait forever for room to write. Equal for equal timeouts (fsspec
-    shares filesystems with equal options) and picklable.
-    """
-
-    timeout: float
-
-    def __call__(self, addr_info: Any) -> socket.socket:
-        """Make a socket for an address (aiohttp's ``socket_factory``)."""
-        family, kind, proto = addr_info[:3]
-        sock = socket.socket(family, kind, proto)
-        if hasattr(socket, 'TCP_USER_TIMEOUT'):
-            sock.setsockopt(
-                socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, int(self.timeout * 1000)
-            )
-        return sock
-
-
-def no_expect_continue(request: Any, **kwargs: Any) -> None:
-    """Send an upload's body without waiting for ``100 Continue`` first:
-    botocore asks for it on every upload, and aiohttp waits for it with no
-    timeout, so a server that never answers held an upload forever. Without
-    it the read timeout bounds the wait for the answer, as for every request.
-    """
-    if 'Expect' in request.headers:
-        del request.headers['Expect']
-
-
-@functools.cache
-def bounded_class(s3fs: ModuleType) -> Any:
-    """Build (once, so that fsspec shares equal instances) the
-    ``S3FileSystem`` whose clients upload without waiting for ``100 Continue``
-    (see :func:`no_expect_continue`). It is this module's ``S3FileSystem``
-    (built on first access, so that importing the module does not import
-    s3fs), which is how its instances pickle.
-    """
-    class S3FileSystem(s3fs.S3FileSystem):  # type: ignore[misc, name-defined]
-        async def set_session(self, refresh: bool = False, kwargs: Any = None) -> Any:
-            client = await super().set_session(refresh, kwargs or {})
-            client.meta.events.register(
-                'before-sign.s3', no_expect_continue, unique_id='flowserv-no-expect-continue'
-            )
-            return client
-
-    S3FileSystem.__module__, S3FileSystem.__qualname__ = __name__, 'S3FileSystem'
-    return S3FileSystem
-
-
-def __getattr__(name: str) -> Any:
-    """``S3FileSystem``, built on first access (see :func:`bounded_class`)."""
-    if name == 'S3FileSystem':
-        return bounded_class(import_backend('s3fs', 's3://', 's3'))
-    raise AttributeError(name)
-
-
 class S3Volume(BucketVolume):
     """Implementation of the bucket interface for AWS S3 buckets."""
 
@@ -458,41 +214,8 @@ class S3Volume(BucketVolume):
 
     @classmethod
     def make_fs(cls, options: Dict[str, Any]) -> AbstractFileSystem:
-        """Build an ``s3fs.S3FileSystem`` that caches no listings.
-
-        The option ``timeout`` (seconds, default
-        :data:`~flowserv_fsspec.backends.DEFAULT_TIMEOUT`) bounds the connect and
-        each read. The option ``retries`` (attempts per request, 1 = no retry)
-        sets both retry layers: botocore's (HTTP 500/503, throttling,
-        connection errors and timeouts; ``standard`` mode, exponential backoff
-        with jitter) and s3fs's own (read timeouts, broken responses), which
-        wraps botocore's. Without it botocore makes 4 attempts and s3fs one:
-        s3fs's 5 around botocore's 5 made 25 attempts, so a silent server held
-        a listing for minutes (with this default: 4 x 20 s). An explicit
-        ``config_kwargs={'retries': ...}`` takes precedence for botocore.
-        Connections: ``config_kwargs={'max_pool_connections': n}`` (default
-        :data:`DEFAULT_CONNECTIONS`).
-        """
-        s3fs = import_backend('s3fs', 's3://', 's3')
-        timeout = timeout_option(options)
-        retries = options.pop('retries', None)
-        check_options('S3', options, s3fs.S3FileSystem.__init__)
-        if retries is not None and (
-            not isinstance(retries, int) or isinstance(retries, bool) or retries < 1
-        ):
-            raise InvalidConfigurationError('S3 option retries', retries, 'expected int >= 1')
-        config = dict(options.get('config_kwargs') or {})
-        config.setdefault('retries', {
-            'total_max_attempts': retries or DEFAULT_ATTEMPTS, 'mode': 'standard'
-        })
-        config.setdefault('connect_timeout', timeout)
-        config.setdefault('read_timeout', timeout)
-        config.setdefault('max_pool_connections', DEFAULT_CONNECTIONS)
-        config.setdefault('connector_args', {'socket_factory': BoundedSockets(timeout)})
-        options['config_kwargs'] = config
-        fs = bounded_class(s3fs)(use_listings_cache=False, **options)
-        fs.retries = retries or 1
-        return fs
+        """Build the volume's S3 client (see :mod:`flowserv_fsspec.backends.s3_client`)."""
+        return s3_filesystem(options)
 
     def find_leftovers(self, older_than: float) -> List[Leftover]:
         """Find the multipart uploads below the prefix that were started more

@@ -13,6 +13,8 @@ import threading
 from collections import Counter
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional
 
+from flowserv_fsspec.backends import import_backend
+
 
 COUNTS_PATH = '/_counts'
 """Path of the request counts (no S3 bucket name can start with '_')."""
@@ -207,18 +209,14 @@ class MotoS3Server:
         -------
         flowserv_fsspec.testing.moto_server.MotoS3Server
         """
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
-        from werkzeug.serving import make_server
+        moto = import_backend('moto.moto_server.werkzeug_app', 'moto S3 server', 'demo')
+        from werkzeug.serving import make_server  # moto's
 
-        class QuietHandler(MotoRequestHandler):
+        class QuietHandler(moto.MotoRequestHandler):  # type: ignore[name-defined, misc]
             def log(self, *args: Any) -> None:
                 """Do not print a line per request."""
 
-        self.counter = RequestCounter(DomainDispatcherApplication(create_backend_app))
+        self.counter = RequestCounter(moto.DomainDispatcherApplication(moto.create_backend_app))
         self._server = make_server(
             self.host, self.port, self.counter, threaded=True, request_handler=QuietHandler
         )

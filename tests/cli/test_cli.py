@@ -197,7 +197,7 @@ def test_demo_copies_through_moto_and_verifies():
 
 
 def test_progress_bar_only_on_a_terminal_and_not_quiet(tmp_path):
-    from flowserv_fsspec.cli import progress_bar
+    from flowserv_fsspec.commands import progress_bar
 
     class Terminal(io.StringIO):
         def isatty(self):

@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -205,3 +206,70 @@ def test_a_single_file_on_ftp_is_a_file(ftp_server, tmp_path):
     assert (tmp_path / 'back' / 'plain.txt').read_bytes() == b'plain'
     out, _ = run('rm', ftp_server.url('single/plain.txt'))
     assert out.strip() == 'deleted 1 file(s)'
+
+
+@pytest.mark.parametrize('delay', [0.1, 0.15, 0.2, 0.3, 0.5])
+def test_ctrl_c_at_any_moment_is_one_line(tmp_path, delay):
+    """Ctrl-C while the program starts (imports) or works: exit 130 and one
+    line, never a traceback of the program. (Python's own start, before any
+    code of the program runs, is out of its reach: such a traceback names
+    no file of it.)"""
+    with SilentServer() as silent:
+        proc = subprocess.Popen(
+            [SCRIPT, 'cp', f'http://{silent.address}/data.bin', str(tmp_path / 'out.bin')],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    if 'Traceback' in err.decode():  # Python's start: no frame of the program
+        assert '/flowserv_fsspec/' not in err.decode() and 'bin/flowserv-fsspec' not in err.decode()
+    else:
+        assert proc.returncode in (130, -signal.SIGINT), err.decode()
+        assert proc.returncode != 130 or 'interrupted' in one_line(err.decode())
+
+
+def test_no_tqdm_no_noise(tmp_path):
+    """The README's '.[demo]' install has no tqdm: a copy on a terminal shows
+    no bar and no 'Exception ignored' from fsspec's TqdmCallback."""
+    import pty
+    (tmp_path / 'a.txt').write_bytes(b'a')
+    code = ('import sys; sys.modules["tqdm"] = None\n'
+            'from flowserv_fsspec.cli import main\n'
+            f'sys.exit(main(["cp", {str(tmp_path / "a.txt")!r}, {str(tmp_path / "b.txt")!r}]))\n')
+    primary, secondary = pty.openpty()
+    proc = subprocess.run([sys.executable, '-c', code], stderr=secondary, stdout=subprocess.PIPE,
+                          timeout=120)
+    os.close(secondary)
+    err = b''
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        err += chunk
+    os.close(primary)
+    assert proc.returncode == 0 and (tmp_path / 'b.txt').read_bytes() == b'a'
+    assert b'Exception ignored' not in err and b'Traceback' not in err
+
+
+def test_demo_without_moto_names_the_extra():
+    code = ('import sys; sys.modules["moto"] = None\n'
+            'from flowserv_fsspec.cli import main\n'
+            'sys.exit(main(["demo"]))\n')
+    proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 1
+    assert "flowserv-fsspec[demo]" in one_line(proc.stderr)
+
+
+def test_ls_escapes_names_as_ls_b_does(tmp_path):
+    for name in ('a\nb', 'x\x1b[31my', 'back\\slash', 'plain'):
+        (tmp_path / name).write_bytes(b'.')
+    out, _ = run('ls', str(tmp_path))
+    assert sorted(out.splitlines()) == sorted(['a\\nb', 'x\\033[31my', 'back\\\\slash', 'plain'])
+    assert '\x1b' not in out
+    out, _ = run('ls', '--json', str(tmp_path))
+    assert {item['key'] for item in json.loads(out)} == {'a\nb', 'x\x1b[31my', 'back\\slash',
+                                                          'plain'}

@@ -17,7 +17,7 @@ from flowserv_fsspec import (
     S3Volume,
     copy_files,
 )
-from flowserv_fsspec.backends import s3 as s3_backend
+from flowserv_fsspec.backends import s3_writes
 from flowserv_fsspec.base import copy_planned, plan
 from flowserv_fsspec.errors import InvalidConfigurationError, TransferError, VolumeError
 from flowserv_fsspec.files import StreamedFile
@@ -197,7 +197,7 @@ def test_part_options_are_checked(options):
 
 
 def test_a_copy_too_big_for_one_request_goes_in_parts(bucket, s3_server, monkeypatch):
-    monkeypatch.setattr(s3_backend, 'S3_COPY_LIMIT', 10 * MiB)  # S3's is 5 GiB
+    monkeypatch.setattr(s3_writes, 'S3_COPY_LIMIT', 10 * MiB)  # S3's is 5 GiB
     data = payload(23 * MiB)
     source = s3_volume(bucket)
     put(source, 'big.bin', data)
@@ -212,7 +212,7 @@ def test_a_copy_too_big_for_one_request_goes_in_parts(bucket, s3_server, monkeyp
 
 
 def test_a_failed_copy_in_parts_leaves_no_object(bucket, s3_server, s3_client, monkeypatch):
-    monkeypatch.setattr(s3_backend, 'S3_COPY_LIMIT', 10 * MiB)
+    monkeypatch.setattr(s3_writes, 'S3_COPY_LIMIT', 10 * MiB)
     source = s3_volume(bucket, retries=1)
     put(source, 'big.bin', payload(12 * MiB))
     target = source.get_store_for_folder('copy')
