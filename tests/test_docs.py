@@ -1,6 +1,7 @@
 """The documentation's Python examples run as written (a reader follows the
 getting-started page word by word), and its CLI page names every command."""
 
+import os
 import re
 from pathlib import Path
 
@@ -16,8 +17,21 @@ def python_blocks(page):
     return re.findall(r'```python\n(.*?)```', (DOCS / page).read_text(), re.S)
 
 
-@pytest.mark.parametrize('page', ['getting-started.md', 'concepts.md', 'fsspec.md'])
-def test_python_examples_run(page, tmp_path, monkeypatch, capsys):
+@pytest.fixture
+def fresh_aws_environment(monkeypatch):
+    """The README's example sets the AWS environment: it is put back after,
+    and no S3 client built for another endpoint is reused."""
+    from flowserv_fsspec.backends import s3_client
+    for name in ('AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY',
+                 'AWS_DEFAULT_REGION'):
+        monkeypatch.setenv(name, os.environ.get(name, ''))
+    s3_client.S3FileSystem.clear_instance_cache()
+    yield
+    s3_client.S3FileSystem.clear_instance_cache()
+
+
+@pytest.mark.parametrize('page', ['getting-started.md', 'concepts.md', 'fsspec.md', '../README.md'])
+def test_python_examples_run(page, tmp_path, monkeypatch, capsys, fresh_aws_environment):
     monkeypatch.chdir(tmp_path)
     blocks = python_blocks(page)
     assert blocks
