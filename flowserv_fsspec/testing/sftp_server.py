@@ -8,7 +8,7 @@ import asyncio
 import os
 import threading
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, List, Optional
 
 import asyncssh
 
@@ -30,6 +30,7 @@ class SftpServer:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: Optional[asyncssh.SSHAcceptor] = None
+        self._connections: List[asyncssh.SSHServerConnection] = list()
 
     @property
     def known_hosts_line(self) -> str:
@@ -39,8 +40,12 @@ class SftpServer:
 
     def __enter__(self) -> SftpServer:
         allowed = self.client_key.public_data
+        connections = self._connections
 
         class Auth(asyncssh.SSHServer):
+            def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
+                connections.append(conn)
+
             def begin_auth(self, username: str) -> bool:
                 return True
 
@@ -66,9 +71,24 @@ class SftpServer:
 
     def __exit__(self, *args: Any) -> None:
         if self._server is not None:
-            self._server.close()
-            asyncio.run_coroutine_threadsafe(
-                self._server.wait_closed(), self._loop
-            ).result(timeout=30)
+            asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(timeout=30)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=30)
+        self._loop.close()
+
+    async def _shutdown(self) -> None:
+        """Stop listening, close the clients' connections and end every task
+        of the server's loop (a task left pending is reported when the loop is
+        collected: 'Task was destroyed but it is pending!').
+        """
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+        for conn in self._connections:
+            conn.close()
+        for conn in self._connections:
+            await conn.wait_closed()
+        tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
