@@ -150,14 +150,14 @@ def copy_bulk(pairs: List[Pair], target: Target, progress: Progress) -> None:
         ]
         for (i, _), error in zip(readable, written):
             outcomes[i] = error
-        kept = [i for i, data in enumerate(contents) if data is not CHANGED]
-        progress.finished([batch[i] for i in kept], [outcomes[i] for i in kept])
+        done = [i for i, data in enumerate(contents) if data is not CHANGED]
+        progress.finished([batch[i] for i in done], [outcomes[i] for i in done])
         # Files whose size changed since the listing are streamed as they are
         # now (a log that grew to gigabytes is not read into memory).
+        files = fsspec_files(batch)
         stream_into(target, [
-            (key, StreamedFile(file.again()), dstkey)
-            for (key, file, dstkey), data in zip(batch, contents) if data is CHANGED
-            and isinstance(file, FsspecFile)
+            (key, StreamedFile(files[i].again()), dstkey)
+            for i, (key, _, dstkey) in enumerate(batch) if contents[i] is CHANGED
         ], progress)
 
 
