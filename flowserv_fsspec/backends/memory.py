@@ -43,11 +43,11 @@ class MemoryWrites(FolderWrites):
         super().makedirs(path)
 
     def remove(self, path: str) -> None:
-        """Drop the files and the made folders at and below a path (from a
-        copy of the names taken at once: other threads may be storing).
+        """Drop the files and the made folders at and below a path (found in
+        copies taken at once: other threads may be storing).
         """
-        files = below(list(self.fs.store), path)
-        folders = below(list(self.fs.pseudo_dirs), path)
+        files = below(list(self.fs.store.copy()), path)
+        folders = below(self.fs.pseudo_dirs.copy(), path)
         if not files and not folders:
             raise FileNotFoundError(path)
         for name in files:
@@ -87,7 +87,9 @@ class MemoryVolume(FsspecVolume):
         another thread's store changes under it).
         """
         path = self.fs._strip_protocol(path)
-        files = dict(list(self.fs.store.items()))
+        # A copy is one step that runs no Python code (iterating the store, as
+        # list() does, can run a collector's finalizers, and another thread).
+        files = self.fs.store.copy()
         return {
             name: {'size': files[name].size, 'mtime': files[name].modified}
             for name in below(list(files), path)
