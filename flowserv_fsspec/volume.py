@@ -191,10 +191,10 @@ class FsspecVolume(StorageVolume):
         but not removed: volumes neither create nor delete buckets.
         """
         self.fs.invalidate_cache(self.root)
-        self._refuse_working_folder('')
         if not self._keeps_root():
             self._remove(self.root, '')
             return
+        self._refuse_working_folder('')
         with translate_errors('', self.describe(), missing=VolumeNotFoundError):
             children = self.fs.ls(self.root, detail=False)
         for child in children:
