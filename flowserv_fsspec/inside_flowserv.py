@@ -25,6 +25,7 @@ import importlib
 import sys
 from typing import Any, List
 
+from flowserv_fsspec.handles import IOBuffer, IOHandle
 from flowserv_fsspec.registry import Volume
 
 
@@ -36,14 +37,19 @@ BINDING_MODULES = (
 
 
 def use_in_flowserv() -> None:
-    """Make flowserv build every storage volume with this library, and copy
-    the outputs of steps that ran elsewhere into the run store.
+    """Make flowserv build every storage volume with this library, copy the
+    outputs of steps that ran elsewhere into the run store, and take this
+    library's handles as its own (every ``IOHandle`` is one of flowserv's,
+    ``IOBuffer`` one of its ``IOBuffer``: its client uploads them).
 
     Idempotent; correct whatever flowserv modules were imported before.
     Needs flowserv-core.
     """
     for name in BINDING_MODULES:
         importlib.import_module(name)
+    flowserv_base: Any = importlib.import_module('flowserv.volume.base')
+    flowserv_base.IOHandle.register(IOHandle)
+    flowserv_base.IOBuffer.register(IOBuffer)
     factory: Any = sys.modules['flowserv.volume.factory']
     original = factory.Volume
     for name, module in list(sys.modules.items()):

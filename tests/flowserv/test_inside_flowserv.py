@@ -23,9 +23,10 @@ TEMPLATE = Path(__file__).parent.parent / 'workflow' / 'wordcount'
 WORDS = (TEMPLATE / 'data' / 'words.txt').read_text().split()
 
 
-def run_workflow(tmp_path, filestore):
-    """Install and run the word-count workflow; the step runs in a worker
-    volume of its own. Returns the client, workflow id and run."""
+def run_workflow(tmp_path, filestore, words=None):
+    """Install and run the word-count workflow (its input: a handle, by
+    default flowserv's FSFile of the template's words); the step runs in a
+    worker volume of its own. Returns the client, workflow id and run."""
     env = flowserv_env().basedir(str(tmp_path / 'flowserv')).volume(filestore)
     client = Flowserv(env=env.run_sync().open_access(), clear=True)
     engine_config = {
@@ -35,9 +36,28 @@ def run_workflow(tmp_path, filestore):
     }
     workflow_id = client.install(source=str(TEMPLATE), engine_config=engine_config)
     run = client.open(workflow_id).start_run(
-        {'words': FSFile(str(TEMPLATE / 'data' / 'words.txt'))}
+        {'words': words or FSFile(str(TEMPLATE / 'data' / 'words.txt'))}
     )
     return client, workflow_id, run
+
+
+@pytest.mark.parametrize('handle', ['IOBuffer', 'loaded'])
+def test_flowservs_client_takes_this_librarys_handles(handle, tmp_path):
+    """flowserv's client uploads its own handles only: this library's are
+    its handles once the integration is on."""
+    from flowserv.volume.base import IOBuffer as FlowservIOBuffer
+    from flowserv.volume.base import IOHandle as FlowservIOHandle
+
+    from flowserv_fsspec import IOBuffer
+    use_in_flowserv()
+    data = (TEMPLATE / 'data' / 'words.txt').read_bytes()
+    words = IOBuffer(io.BytesIO(data)) if handle == 'IOBuffer' else LocalVolume(
+        TEMPLATE / 'data').load('words.txt')
+    assert isinstance(words, FlowservIOHandle)
+    assert isinstance(IOBuffer(io.BytesIO(b'')), FlowservIOBuffer)
+    _, _, run = run_workflow(tmp_path, FStore(tmp_path / 'store', 'fs'), words)
+    assert run.is_success(), run.messages()
+    assert json.loads(run.open_file('results/summary.json').read())['words'] == len(data.split())
 
 
 @pytest.mark.parametrize('store', ['local', 's3'])
