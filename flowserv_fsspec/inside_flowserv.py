@@ -25,7 +25,10 @@ import importlib
 import sys
 from typing import Any, List
 
+from flowserv_fsspec.base import copy_planned
+from flowserv_fsspec.errors import UnknownFileError
 from flowserv_fsspec.handles import IOBuffer, IOHandle
+from flowserv_fsspec.plan import destinations
 from flowserv_fsspec.registry import Volume
 
 
@@ -63,8 +66,9 @@ def use_in_flowserv() -> None:
 
 
 def update_and_collect(self: Any, store: Any, files: List[str]) -> None:
-    """``VolumeManager.update`` that also copies a step's outputs into the run
-    store when the step ran in another volume (flowserv only records them).
+    """``VolumeManager.update`` that checks that a step wrote its declared
+    outputs, and copies them into the run store, each under its own key,
+    when the step ran in another volume (flowserv only records them).
 
     Parameters
     ----------
@@ -74,12 +78,26 @@ def update_and_collect(self: Any, store: Any, files: List[str]) -> None:
         The volume the step ran in.
     files: list of string
         The step's output files (or folders, ending in '/').
+
+    Raises
+    ------
+    flowserv_fsspec.errors.UnknownFileError
+        A declared output that the step did not write (a flowserv
+        ``UnknownFileError``: the run fails, naming it).
     """
     from flowserv.volume.manager import DEFAULT_STORE
+    outputs = {name.rstrip('/'): store.walk(name.rstrip('/')) for name in files}
+    for name, found in outputs.items():
+        if not found:
+            raise UnknownFileError(name, f'{store.describe()} (an output the step did not write)')
     update_and_collect.flowserv_update(self, store, files)  # type: ignore[attr-defined]
-    if store.identifier == DEFAULT_STORE or not files:
+    if store.identifier == DEFAULT_STORE:
         return
-    for key in store.copy(src=list(files), store=self.get(DEFAULT_STORE)):
+    # Each output under its own key: a folder's files below that folder (a
+    # copy of a folder without a destination would put them at the root).
+    pairs = [pair for name, found in outputs.items() for pair in destinations(name, found, name)]
+    copy_planned(pairs, store, self.get(DEFAULT_STORE))
+    for _, _, key in pairs:
         self.files.setdefault(key, []).append(DEFAULT_STORE)
 
 

@@ -197,3 +197,54 @@ def test_remote_storage_from_flowserv_ssh_client(sftp_server):
     assert RemoteStorage(client=client, remotedir='/x').root == '/x'
     with pytest.raises(InvalidConfigurationError, match='SftpVolume'):
         RemoteStorage('not a client', '/x')
+
+
+def template_with(tmp_path, outputs, command):
+    """The word-count template with other declared step outputs and command
+    (the run's outputs stay its two result files)."""
+    import shutil
+
+    import yaml
+    source = tmp_path / 'template'
+    shutil.copytree(TEMPLATE, source)
+    spec = yaml.safe_load((source / 'benchmark.yaml').read_text())
+    spec['workflow']['steps'][0]['files']['outputs'] = outputs
+    spec['workflow']['steps'][0]['action']['commands'] = [command]
+    (source / 'benchmark.yaml').write_text(yaml.safe_dump(spec))
+    return source
+
+
+def run_template(tmp_path, source):
+    env = flowserv_env().basedir(str(tmp_path / 'flowserv')).volume(
+        FStore(tmp_path / 'store', 'fs'))
+    client = Flowserv(env=env.run_sync().open_access(), clear=True)
+    workflow_id = client.install(source=str(source), engine_config={
+        'workers': [Subprocess(identifier='local', volume='worker')],
+        'volumes': [FStore(tmp_path / 'worker', identifier='worker')],
+        'workflow': [{'step': 'count', 'worker': 'local'}],
+    })
+    return client.open(workflow_id).start_run(
+        {'words': FSFile(str(TEMPLATE / 'data' / 'words.txt'))})
+
+
+def test_a_folder_output_keeps_its_folder(tmp_path):
+    """A step's folder output ``results/`` lands below results/ in the run
+    store: never at its root, never over the run's input data/words.txt."""
+    use_in_flowserv()
+    command = ('${python} code/count.py "${wordsfile}" results && mkdir -p results/data && '
+               'echo overwritten > results/data/words.txt')
+    run = run_template(tmp_path, template_with(tmp_path, ['results/'], command))
+    assert run.is_success(), run.messages()
+    files = {key for key, _ in LocalVolume(tmp_path / 'store' / 'runs' / run.run_id).walk(None)}
+    assert {'results/counts.txt', 'results/summary.json', 'results/data/words.txt'} <= files
+    assert 'summary.json' not in files and 'counts.txt' not in files
+    words = LocalVolume(tmp_path / 'store' / 'runs' / run.run_id).load('data/words.txt')
+    assert words.open().read() == (TEMPLATE / 'data' / 'words.txt').read_bytes()
+
+
+def test_a_step_that_writes_no_declared_output_fails_the_run(tmp_path):
+    use_in_flowserv()
+    run = run_template(tmp_path, template_with(
+        tmp_path, ['results/counts.txt', 'results/summary.json'], '${python} -c pass'))
+    assert run.is_error()
+    assert 'results/counts.txt' in ' '.join(run.messages())
