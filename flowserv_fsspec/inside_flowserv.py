@@ -22,11 +22,12 @@ before its file store, so the engine's constructor is early enough).
 """
 
 import importlib
+import logging
 import sys
 from typing import Any, List
 
 from flowserv_fsspec.base import copy_planned
-from flowserv_fsspec.errors import UnknownFileError
+from flowserv_fsspec.errors import UnknownFileError, VolumeError
 from flowserv_fsspec.handles import IOBuffer, IOHandle
 from flowserv_fsspec.plan import destinations
 from flowserv_fsspec.registry import Volume
@@ -63,6 +64,64 @@ def use_in_flowserv() -> None:
     if manager.update is not update_and_collect:
         update_and_collect.flowserv_update = manager.update  # type: ignore[attr-defined]
         manager.update = update_and_collect
+    if manager.get is not get_for_run:
+        get_for_run.flowserv_get = manager.get  # type: ignore[attr-defined]
+        manager.get = get_for_run
+    engine = vars(sys.modules['flowserv.controller.serial.engine.base'])
+    if engine['exec_workflow'] is not exec_and_clean:
+        exec_and_clean.flowserv_exec = engine['exec_workflow']  # type: ignore[attr-defined]
+        engine['exec_workflow'] = exec_and_clean
+
+
+RUN_FOLDERS = '_flowserv_fsspec_run_folders'
+"""Attribute of a run's volume manager: the worker folders made for the run."""
+
+
+def get_for_run(self: Any, identifier: str) -> Any:
+    """``VolumeManager.get`` that gives each run its own folder of a worker
+    volume: ``runs/<run id>`` below the configured one (the run store's
+    last segment is the run id), holding the files the configuration says
+    the volume holds. Concurrent runs never see each other's files.
+
+    Parameters
+    ----------
+    self: flowserv.volume.manager.VolumeManager
+        The run's volume manager.
+    identifier: string
+        Identifier of a storage volume of the run.
+
+    Returns
+    -------
+    flowserv_fsspec.base.StorageVolume
+    """
+    from flowserv.volume.manager import DEFAULT_STORE
+    get = get_for_run.flowserv_get  # type: ignore[attr-defined]
+    if identifier != DEFAULT_STORE and identifier not in self._stores:
+        spec = self._storespecs[identifier]
+        volume = Volume(spec)
+        run_id = get(self, DEFAULT_STORE).url.rstrip('/').rpartition('/')[2]
+        folder = volume.get_store_for_folder(f'runs/{run_id}', identifier=identifier)
+        for key in spec.get('files', []):
+            volume.copy(key.rstrip('/'), folder, dst=key.rstrip('/'))
+        self._stores[identifier] = folder
+        vars(self).setdefault(RUN_FOLDERS, []).append(folder)
+    return get(self, identifier)
+
+
+def exec_and_clean(steps: Any, workers: Any, volumes: Any, result: Any) -> Any:
+    """Run flowserv's ``exec_workflow``, then remove the run's worker folders
+    (their outputs are in the run store by then; see :func:`get_for_run`).
+    """
+    try:
+        return exec_and_clean.flowserv_exec(  # type: ignore[attr-defined]
+            steps=steps, workers=workers, volumes=volumes, result=result
+        )
+    finally:
+        for folder in vars(volumes).get(RUN_FOLDERS, []):
+            try:
+                folder.erase()
+            except VolumeError as ex:  # the run's result stands; the folder is left
+                logging.getLogger(__name__).warning('worker folder not removed: %s', ex)
 
 
 def update_and_collect(self: Any, store: Any, files: List[str]) -> None:

@@ -248,3 +248,37 @@ def test_a_step_that_writes_no_declared_output_fails_the_run(tmp_path):
         tmp_path, ['results/counts.txt', 'results/summary.json'], '${python} -c pass'))
     assert run.is_error()
     assert 'results/counts.txt' in ' '.join(run.messages())
+
+
+def test_concurrent_runs_each_get_their_own_result(tmp_path):
+    """Three runs at once (the async engine) in one configured worker volume:
+    each step runs in its own folder, each run reports its own count, and
+    the folders are gone once the outputs are in the run store."""
+    import time
+
+    from flowserv_fsspec import IOBuffer
+    use_in_flowserv()
+    source = template_with(tmp_path, ['results/counts.txt', 'results/summary.json'],
+                           '${python} code/count.py "${wordsfile}" results && sleep 1')
+    env = flowserv_env().basedir(str(tmp_path / 'flowserv')).volume(
+        FStore(tmp_path / 'store', 'fs'))
+    client = Flowserv(env=env.run_async().open_access(), clear=True)
+    workflow = client.open(client.install(source=str(source), engine_config={
+        'workers': [Subprocess(identifier='local', volume='worker')],
+        'volumes': [FStore(tmp_path / 'worker', identifier='worker')],
+        'workflow': [{'step': 'count', 'worker': 'local'}],
+    }))
+    runs = {
+        count: workflow.start_run({'words': IOBuffer(io.BytesIO(
+            ' '.join(f'w{i}' for i in range(count)).encode()))})
+        for count in (7, 2, 4)
+    }
+    deadline = time.monotonic() + 120
+    for count, run in runs.items():
+        while run.is_active() and time.monotonic() < deadline:
+            time.sleep(0.2)
+            run = workflow.poll_run(run.run_id)
+        assert run.is_success(), run.messages()
+        summary = json.loads(run.open_file('results/summary.json').read())
+        assert summary['words'] == count, f'expected {count} got {summary["words"]}'
+    assert LocalVolume(tmp_path / 'worker').walk(None) == []
