@@ -13,7 +13,12 @@ in another volume than the run store (a worker's local folder while the run
 store is a bucket) only has its outputs *recorded* by
 ``VolumeManager.update``; they never reach the run store, so result files,
 the leaderboard and the result archive come out empty. With this library in
-place, ``update`` copies the step's outputs into the run store as well.
+place, ``update`` checks that the step wrote each declared output (a missing
+one fails the run, naming it) and copies each into the run store under its
+own key (a folder output below its folder). Each run works in its own
+folder of a worker volume (``runs/<run id>``, removed when the run ends), so
+concurrent runs never see each other's files; and this library's handles
+are flowserv's (its client uploads them as run inputs).
 
 Deployments switch it on without code through flowserv's own engine
 setting: ``FLOWSERV_BACKEND_MODULE=flowserv_fsspec.inside_flowserv`` and
