@@ -28,9 +28,12 @@ before its file store, so the engine's constructor is early enough).
 
 import importlib
 import logging
+import os
 import sys
+import tempfile
 from typing import Any, List
 
+from flowserv_fsspec.backends.local import FStore, LocalVolume
 from flowserv_fsspec.base import copy_planned
 from flowserv_fsspec.errors import UnknownFileError, VolumeError
 from flowserv_fsspec.handles import IOBuffer, IOHandle
@@ -113,10 +116,44 @@ def get_for_run(self: Any, identifier: str) -> Any:
     return get(self, identifier)
 
 
+LOCAL_WORKER = 'flowserv-fsspec-local'
+"""Identifier of the local volume of steps whose run store has no local
+folder and whose worker names no volume."""
+
+WORKDIR_VARIABLE = 'FLOWSERV_FSSPEC_WORKDIR'
+"""Environment variable naming the local folder below which such steps run
+(default: ``flowserv-fsspec`` below the system's temporary folder)."""
+
+
+def local_workdir() -> str:
+    """Get the local folder below which steps of runs stored in a bucket run."""
+    return os.environ.get(WORKDIR_VARIABLE) or os.path.join(
+        tempfile.gettempdir(), 'flowserv-fsspec'
+    )
+
+
 def exec_and_clean(steps: Any, workers: Any, volumes: Any, result: Any) -> Any:
     """Run flowserv's ``exec_workflow``, then remove the run's worker folders
     (their outputs are in the run store by then; see :func:`get_for_run`).
+
+    A run store without a local folder (a bucket) cannot be a step's working
+    folder (flowserv's workers run commands in ``store.basedir``): steps
+    whose worker names no volume run in a local folder of the run instead
+    (below :func:`local_workdir`), and their outputs reach the run store as
+    those of any worker volume do.
     """
+    from flowserv.volume.manager import DEFAULT_STORE
+    if not isinstance(volumes.get(DEFAULT_STORE), LocalVolume):
+        volumes._storespecs.setdefault(LOCAL_WORKER, FStore(local_workdir(), LOCAL_WORKER))
+        default_worker = workers.get
+
+        def worker_of(step: Any) -> Any:
+            worker = default_worker(step)
+            if worker.volume == DEFAULT_STORE:
+                worker.volume = LOCAL_WORKER
+            return worker
+
+        workers.get = worker_of
     try:
         return exec_and_clean.flowserv_exec(  # type: ignore[attr-defined]
             steps=steps, workers=workers, volumes=volumes, result=result

@@ -282,3 +282,21 @@ def test_concurrent_runs_each_get_their_own_result(tmp_path):
         summary = json.loads(run.open_file('results/summary.json').read())
         assert summary['words'] == count, f'expected {count} got {summary["words"]}'
     assert LocalVolume(tmp_path / 'worker').walk(None) == []
+
+
+def test_a_run_store_in_a_bucket_needs_no_worker_configuration(tmp_path, bucket, monkeypatch):
+    """The run store on S3 and no worker volume: the step runs in a local
+    folder of its own (below FLOWSERV_FSSPEC_WORKDIR), its results reach the
+    bucket, and the folder is gone after the run."""
+    use_in_flowserv()
+    monkeypatch.setenv('FLOWSERV_FSSPEC_WORKDIR', str(tmp_path / 'workdir'))
+    env = flowserv_env().basedir(str(tmp_path / 'flowserv')).volume(
+        S3Bucket(bucket, 'zero-config', 'fs'))
+    client = Flowserv(env=env.run_sync().open_access(), clear=True)
+    workflow = client.open(client.install(source=str(TEMPLATE)))
+    run = workflow.start_run({'words': FSFile(str(TEMPLATE / 'data' / 'words.txt'))})
+    assert run.is_success(), run.messages()
+    results = S3Volume(bucket, f'zero-config/runs/{run.run_id}/results')
+    summary = json.loads(results.load('summary.json').open().read())
+    assert summary['words'] == len(WORDS)
+    assert LocalVolume(tmp_path / 'workdir').walk(None) == []
