@@ -108,9 +108,8 @@ class StorageVolume(metaclass=ABCMeta):
         raise NotImplementedError()  # pragma: no cover
 
     def delete_files(self, keys: List[str]) -> None:
-        """Delete the files at keys that ``walk()`` gave, each exactly (on
-        object stores a folder of the same name stays); missing files are not
-        an error. One ``delete()`` per key here; bulk deletes override it.
+        """Delete the files at keys that ``walk()`` gave, each exactly (a folder of
+        the same name stays; a missing file is fine): here one ``delete()`` each.
         """
         for key in keys:
             self.delete(key)
@@ -133,8 +132,9 @@ class StorageVolume(metaclass=ABCMeta):
 
     @classmethod
     @abstractmethod
-    def from_dict(cls, doc: Dict[str, Any]) -> StorageVolume:
-        """Get a volume instance from its dictionary serialization.
+    def from_dict(cls, doc: Dict[str, Any], **storage_options: Any) -> StorageVolume:
+        """Get a volume instance from its dictionary serialization (and
+        ``storage_options``, never serialized).
 
         Parameters
         ----------

@@ -27,15 +27,16 @@ before its file store, so the engine's constructor is early enough).
 """
 
 import importlib
+import json
 import logging
 import os
 import sys
 import tempfile
-from typing import Any, List
+from typing import Any, Dict, List
 
 from flowserv_fsspec.backends.local import FStore, LocalVolume
 from flowserv_fsspec.base import copy_planned
-from flowserv_fsspec.errors import UnknownFileError, VolumeError
+from flowserv_fsspec.errors import InvalidConfigurationError, UnknownFileError, VolumeError
 from flowserv_fsspec.handles import IOBuffer, IOHandle
 from flowserv_fsspec.plan import destinations
 from flowserv_fsspec.registry import Volume
@@ -67,7 +68,7 @@ def use_in_flowserv() -> None:
     for name, module in list(sys.modules.items()):
         if (name == 'flowserv' or name.startswith('flowserv.')) and \
                 getattr(module, 'Volume', None) is original:
-            vars(module)['Volume'] = Volume
+            vars(module)['Volume'] = volume_with_options
     manager: Any = vars(sys.modules['flowserv.volume.manager'])['VolumeManager']
     if manager.update is not update_and_collect:
         update_and_collect.flowserv_update = manager.update  # type: ignore[attr-defined]
@@ -79,6 +80,42 @@ def use_in_flowserv() -> None:
     if engine['exec_workflow'] is not exec_and_clean:
         exec_and_clean.flowserv_exec = engine['exec_workflow']  # type: ignore[attr-defined]
         engine['exec_workflow'] = exec_and_clean
+
+
+OPTIONS_VARIABLE = 'FLOWSERV_FSSPEC_OPTIONS'
+"""Environment variable with the storage options of the volumes flowserv
+builds: JSON (or the path of a JSON file) mapping a volume's identifier or
+document type to its options, e.g. ``{"s3": {"timeout": 10, "retries": 3}}``."""
+
+
+def volume_options(doc: Dict[str, Any]) -> Dict[str, Any]:
+    """Get the storage options of a volume document from the environment (see
+    :data:`OPTIONS_VARIABLE`): those of its identifier over those of its type.
+
+    Raises
+    ------
+    flowserv_fsspec.errors.InvalidConfigurationError
+    """
+    text = os.environ.get(OPTIONS_VARIABLE, '').strip()
+    if not text:
+        return {}
+    try:
+        if not text.startswith('{'):
+            with open(text) as f:
+                text = f.read()
+        table = json.loads(text)
+        if not isinstance(table, dict) or not all(isinstance(v, dict) for v in table.values()):
+            raise ValueError('expected {"id or type": {"option": value}}')
+    except (OSError, ValueError) as ex:
+        raise InvalidConfigurationError(OPTIONS_VARIABLE, '...', str(ex)) from None
+    return {**table.get(doc.get('type', 'fs'), {}), **table.get(str(doc.get('id')), {})}
+
+
+def volume_with_options(doc: Dict[str, Any]) -> Any:
+    """Build a volume for flowserv (its factory ``Volume``): with the storage options
+    that the environment gives the volume (see :func:`volume_options`).
+    """
+    return Volume(doc, **volume_options(doc))
 
 
 RUN_FOLDERS = '_flowserv_fsspec_run_folders'
@@ -106,7 +143,7 @@ def get_for_run(self: Any, identifier: str) -> Any:
     get = get_for_run.flowserv_get  # type: ignore[attr-defined]
     if identifier != DEFAULT_STORE and identifier not in self._stores:
         spec = self._storespecs[identifier]
-        volume = Volume(spec)
+        volume = volume_with_options(spec)
         run_id = get(self, DEFAULT_STORE).url.rstrip('/').rpartition('/')[2]
         folder = volume.get_store_for_folder(f'runs/{run_id}', identifier=identifier)
         for key in spec.get('files', []):

@@ -117,7 +117,7 @@ def from_url(
         raise InvalidConfigurationError('volume URL', shown, str(ex)) from ex
 
 
-def Volume(doc: Dict[str, Any]) -> StorageVolume:
+def Volume(doc: Dict[str, Any], **storage_options: Any) -> StorageVolume:
     """Create a storage volume from its serialized document (flowserv's factory).
 
     Expects a serialization object that contains at least the volume type
@@ -128,6 +128,9 @@ def Volume(doc: Dict[str, Any]) -> StorageVolume:
     doc: dict
         Serialization dictionary that provides access to storage volume type and
         the implementation-specific volume parameters.
+    storage_options: dict
+        Options of the volume's filesystem (``timeout``, ``retries``,
+        ``part_size``, credentials, ...), which documents never hold.
 
     Returns
     -------
@@ -145,12 +148,15 @@ def Volume(doc: Dict[str, Any]) -> StorageVolume:
     if doc_type == FSSPEC_STORE:
         # Such documents name a URL, and the URL selects the class.
         url = read_args(doc, FSSPEC_STORE, required=('url',))['url']
-        return from_url(url, identifier=doc.get('id'))
+        return from_url(url, identifier=doc.get('id'), **storage_options)
     volume_class = lookup(_BY_DOC_TYPE, doc_type)
     if volume_class is None:
         known = ', '.join(sorted(_BY_DOC_TYPE))
         raise InvalidConfigurationError('storage volume type', doc_type, f'known types: {known}')
-    return volume_class.from_dict(doc)
+    # Plugins' from_dict may take the document alone.
+    return volume_class.from_dict(doc, **storage_options) if storage_options else (
+        volume_class.from_dict(doc)
+    )
 
 
 def lookup(table: Dict[str, Type[StorageVolume]], name: Any) -> Optional[Type[StorageVolume]]:

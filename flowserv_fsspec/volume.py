@@ -207,10 +207,10 @@ class FsspecVolume(StorageVolume):
         return not self.root.strip('/')
 
     @classmethod
-    def from_dict(cls, doc: Dict[str, Any]) -> StorageVolume:
+    def from_dict(cls, doc: Dict[str, Any], **storage_options: Any) -> StorageVolume:
         """Get a volume instance from its dictionary serialization."""
         args = read_args(doc, FSSPEC_STORE, required=('url',))
-        return cls.from_url(args['url'], identifier=doc.get('id'))
+        return cls.from_url(args['url'], identifier=doc.get('id'), **storage_options)
 
     @classmethod
     def from_url(

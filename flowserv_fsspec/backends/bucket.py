@@ -107,20 +107,26 @@ class BucketVolume(FsspecVolume):
         return f'{self.kind} {self.url}'
 
     @classmethod
-    def from_dict(cls, doc: Dict[str, Any]) -> BucketVolume:
+    def from_dict(cls, doc: Dict[str, Any], **storage_options: Any) -> BucketVolume:
         """Get a volume instance from its dictionary serialization.
 
         Parameters
         ----------
         doc: dict
             Dictionary serialization as returned by the ``to_dict()`` method.
+        storage_options: dict
+            Options of the volume's filesystem (never serialized; see the
+            volume's class).
 
         Returns
         -------
         flowserv_fsspec.backends.bucket.BucketVolume
         """
         args = read_args(doc, cls.doc_type, required=(cls.bucket_arg,), types={'prefix': (str,)})
-        return cls(args[cls.bucket_arg], args.get('prefix'), doc.get('id'))
+        return cls(
+            args[cls.bucket_arg], args.get('prefix'), doc.get('id'),
+            storage_options=storage_options
+        )
 
     @classmethod
     def from_url(

@@ -130,13 +130,16 @@ class LocalVolume(FsspecVolume):
         return f'local file system at {self.root}'
 
     @classmethod
-    def from_dict(cls, doc: Dict[str, Any]) -> LocalVolume:
+    def from_dict(cls, doc: Dict[str, Any], **storage_options: Any) -> LocalVolume:
         """Get file system storage volume instance from dictionary serialization.
 
         Parameters
         ----------
         doc: dict
             Dictionary serialization as returned by the ``to_dict()`` method.
+        storage_options: dict
+            Options of the volume's filesystem (never serialized; see the
+            volume's class).
 
         Returns
         -------
@@ -145,7 +148,9 @@ class LocalVolume(FsspecVolume):
         args = read_args(doc, FS_STORE, required=('basedir',), types={
             'basedir': (str, os.PathLike)  # flowserv's DefaultVolume passes a Path
         })
-        return cls(basedir=args['basedir'], identifier=doc.get('id'))
+        return cls(
+            basedir=args['basedir'], identifier=doc.get('id'), storage_options=storage_options
+        )
 
     @classmethod
     def from_url(

@@ -187,13 +187,16 @@ class SftpVolume(FsspecVolume):
         return f'SFTP folder {self.url}'
 
     @classmethod
-    def from_dict(cls, doc: Dict[str, Any]) -> SftpVolume:
+    def from_dict(cls, doc: Dict[str, Any], **storage_options: Any) -> SftpVolume:
         """Get a volume instance from its dictionary serialization.
 
         Parameters
         ----------
         doc: dict
             Dictionary serialization as returned by the ``to_dict()`` method.
+        storage_options: dict
+            Options of the volume's filesystem (never serialized; see the
+            volume's class).
 
         Returns
         -------
@@ -205,7 +208,7 @@ class SftpVolume(FsspecVolume):
         return cls(
             args['basedir'], args['hostname'], port=args.get('port'),
             timeout=args.get('timeout'), look_for_keys=args.get('look_for_keys', False),
-            sep=args.get('sep', '/'), identifier=doc.get('id')
+            sep=args.get('sep', '/'), identifier=doc.get('id'), storage_options=storage_options
         )
 
     @classmethod

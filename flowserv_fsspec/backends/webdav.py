@@ -177,20 +177,25 @@ class WebdavVolume(FsspecVolume):
         return f'WebDAV folder {self.url}'
 
     @classmethod
-    def from_dict(cls, doc: Dict[str, Any]) -> WebdavVolume:
+    def from_dict(cls, doc: Dict[str, Any], **storage_options: Any) -> WebdavVolume:
         """Get a volume instance from its dictionary serialization.
 
         Parameters
         ----------
         doc: dict
             Dictionary serialization as returned by the ``to_dict()`` method.
+        storage_options: dict
+            Options of the volume's filesystem (never serialized; see the
+            volume's class).
 
         Returns
         -------
         flowserv_fsspec.backends.webdav.WebdavVolume
         """
         args = read_args(doc, WEBDAV_STORE, required=('base_url',), types={'basedir': (str,)})
-        return cls(args['base_url'], args.get('basedir'), doc.get('id'))
+        return cls(
+            args['base_url'], args.get('basedir'), doc.get('id'), storage_options=storage_options
+        )
 
     @classmethod
     def from_url(

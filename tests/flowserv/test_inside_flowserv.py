@@ -119,7 +119,7 @@ def test_environment_switch_for_deployments(tmp_path):
         })
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == [
-        'True', 'flowserv_fsspec.registry', 'flowserv_fsspec.backends.local'
+        'True', 'flowserv_fsspec.inside_flowserv', 'flowserv_fsspec.backends.local'
     ]
 
 
@@ -300,3 +300,47 @@ def test_a_run_store_in_a_bucket_needs_no_worker_configuration(tmp_path, bucket,
     summary = json.loads(results.load('summary.json').open().read())
     assert summary['words'] == len(WORDS)
     assert LocalVolume(tmp_path / 'workdir').walk(None) == []
+
+
+def test_volume_options_come_from_the_environment(tmp_path, monkeypatch):
+    from flowserv_fsspec.errors import InvalidConfigurationError
+    from flowserv_fsspec.inside_flowserv import volume_options
+    table = {'s3': {'timeout': 5, 'retries': 2}, 'worker': {'timeout': 1}}
+    monkeypatch.setenv('FLOWSERV_FSSPEC_OPTIONS', json.dumps(table))
+    assert volume_options(S3Bucket('b', identifier='worker')) == {'timeout': 1, 'retries': 2}
+    assert volume_options(FStore(tmp_path, 'x')) == {}
+    (tmp_path / 'options.json').write_text(json.dumps(table))
+    monkeypatch.setenv('FLOWSERV_FSSPEC_OPTIONS', str(tmp_path / 'options.json'))
+    assert volume_options(S3Bucket('b', identifier='other')) == {'timeout': 5, 'retries': 2}
+    for bad in ('{"s3": 1}', '{not json', str(tmp_path / 'missing.json')):
+        monkeypatch.setenv('FLOWSERV_FSSPEC_OPTIONS', bad)
+        with pytest.raises(InvalidConfigurationError, match='FLOWSERV_FSSPEC_OPTIONS'):
+            volume_options(S3Bucket('b'))
+
+
+def test_a_worker_volume_that_never_answers_ends_the_run_in_error(tmp_path, bucket, monkeypatch):
+    """Options from the environment reach the volumes flowserv builds: a
+    worker bucket behind a silent endpoint fails the run within seconds."""
+    import time
+
+    from flowserv_fsspec.testing.silent_server import SilentServer
+    use_in_flowserv()
+    with SilentServer() as silent:
+        monkeypatch.setenv('FLOWSERV_FSSPEC_OPTIONS', json.dumps({'worker': {
+            'endpoint_url': f'http://{silent.address}', 'key': 'k', 'secret': 's',
+            'timeout': 1, 'retries': 1,
+        }}))
+        env = flowserv_env().basedir(str(tmp_path / 'flowserv')).volume(
+            FStore(tmp_path / 'store', 'fs'))
+        client = Flowserv(env=env.run_sync().open_access(), clear=True)
+        workflow = client.open(client.install(source=str(TEMPLATE), engine_config={
+            'workers': [Subprocess(identifier='local', volume='worker')],
+            'volumes': [S3Bucket('silent-bucket', 'work', identifier='worker')],
+            'workflow': [{'step': 'count', 'worker': 'local'}],
+        }))
+        started = time.monotonic()
+        run = workflow.start_run({'words': FSFile(str(TEMPLATE / 'data' / 'words.txt'))})
+        took = time.monotonic() - started
+    assert run.is_error()
+    assert 'Timeout' in ' '.join(run.messages()) or 'timeout' in ' '.join(run.messages())
+    assert took < 30, took  # the default timeout and retries would take minutes
