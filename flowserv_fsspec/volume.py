@@ -200,6 +200,12 @@ class FsspecVolume(StorageVolume):
         for child in children:
             self._remove(child, path_to_key(self.root, child) or '')
 
+    def _refuse_missing_container(self, key: str) -> None:
+        """After a key was not found: raise :class:`VolumeNotFoundError` if
+        what holds the volume is missing (hook for bucket volumes; a folder
+        root that does not exist yet is merely empty).
+        """
+
     def _keeps_root(self) -> bool:
         """Whether ``erase()`` empties the root instead of removing it: true for
         the top of the filesystem (hook for bucket volumes).
@@ -280,8 +286,12 @@ class FsspecVolume(StorageVolume):
         metadata request, whose size the handle (a ``FsspecFile``) keeps.
         """
         key, path = self._resolve(key)
-        with translate_errors(key, self.describe()):
-            info = self.fs.info(path)
+        try:
+            with translate_errors(key, self.describe()):
+                info = self.fs.info(path)
+        except UnknownFileError:
+            self._refuse_missing_container(key)
+            raise
         if info.get('type') != 'file':
             raise UnknownFileError(key, self.describe())
         return self._handle(path, key, info)

@@ -173,9 +173,17 @@ class BucketVolume(FsspecVolume):
                 }
                 if path not in found:
                     found.update(self._object_at(path))
-        if not found and not self.fs.exists(self.bucket):
-            raise VolumeNotFoundError(self.describe(), key)
+        if not found:
+            self._refuse_missing_container(key)
         return found
+
+    def _refuse_missing_container(self, key: str) -> None:
+        """Raise :class:`VolumeNotFoundError` if the bucket is missing (one
+        request, after a miss: GCS and Azure answer a read in a missing bucket
+        as a missing object).
+        """
+        if not self.fs.exists(self.bucket):
+            raise VolumeNotFoundError(self.describe(), key)
 
     def _remove(self, path: str, key: str) -> None:
         """Delete the objects that ``walk(key)`` lists: the object at the key
