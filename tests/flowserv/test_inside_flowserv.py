@@ -214,9 +214,8 @@ def template_with(tmp_path, outputs, command):
     return source
 
 
-def run_template(tmp_path, source):
-    env = flowserv_env().basedir(str(tmp_path / 'flowserv')).volume(
-        FStore(tmp_path / 'store', 'fs'))
+def run_template(tmp_path, source, filestore):
+    env = flowserv_env().basedir(str(tmp_path / 'flowserv')).volume(filestore)
     client = Flowserv(env=env.run_sync().open_access(), clear=True)
     workflow_id = client.install(source=str(source), engine_config={
         'workers': [Subprocess(identifier='local', volume='worker')],
@@ -227,41 +226,51 @@ def run_template(tmp_path, source):
         {'words': FSFile(str(TEMPLATE / 'data' / 'words.txt'))})
 
 
-def test_a_folder_output_keeps_its_folder(tmp_path):
+@pytest.fixture(params=['s3', 'local'])
+def run_store(request, tmp_path):
+    """A run store on S3 (moto over HTTP) or local disk: its document."""
+    if request.param == 's3':
+        return S3Bucket(request.getfixturevalue('bucket'), 'runs', 'fs')
+    return FStore(tmp_path / 'store', 'fs')
+
+
+def test_a_folder_output_keeps_its_folder(tmp_path, run_store):
     """A step's folder output ``results/`` lands below results/ in the run
     store: never at its root, never over the run's input data/words.txt."""
+    from flowserv_fsspec import Volume
     use_in_flowserv()
     command = ('${python} code/count.py "${wordsfile}" results && mkdir -p results/data && '
                'echo overwritten > results/data/words.txt')
-    run = run_template(tmp_path, template_with(tmp_path, ['results/'], command))
+    run = run_template(tmp_path, template_with(tmp_path, ['results/'], command), run_store)
     assert run.is_success(), run.messages()
-    files = {key for key, _ in LocalVolume(tmp_path / 'store' / 'runs' / run.run_id).walk(None)}
+    folder = Volume(run_store).get_store_for_folder(f'runs/{run.run_id}')
+    files = {key for key, _ in folder.walk(None)}
     assert {'results/counts.txt', 'results/summary.json', 'results/data/words.txt'} <= files
     assert 'summary.json' not in files and 'counts.txt' not in files
-    words = LocalVolume(tmp_path / 'store' / 'runs' / run.run_id).load('data/words.txt')
+    words = folder.load('data/words.txt')
     assert words.open().read() == (TEMPLATE / 'data' / 'words.txt').read_bytes()
 
 
-def test_a_step_that_writes_no_declared_output_fails_the_run(tmp_path):
+def test_a_step_that_writes_no_declared_output_fails_the_run(tmp_path, run_store):
     use_in_flowserv()
     run = run_template(tmp_path, template_with(
-        tmp_path, ['results/counts.txt', 'results/summary.json'], '${python} -c pass'))
+        tmp_path, ['results/counts.txt', 'results/summary.json'], '${python} -c pass'), run_store)
     assert run.is_error()
     assert 'results/counts.txt' in ' '.join(run.messages())
 
 
-def test_concurrent_runs_each_get_their_own_result(tmp_path):
-    """Three runs at once (the async engine) in one configured worker volume:
-    each step runs in its own folder, each run reports its own count, and
-    the folders are gone once the outputs are in the run store."""
+def test_concurrent_runs_each_get_their_own_result(tmp_path, run_store):
+    """Three runs at once (the async engine) in one configured worker volume,
+    the run store on S3 (moto over HTTP) or local disk: each step runs in its
+    own folder, each run reports its own count, and the folders are gone
+    once the outputs are in the run store."""
     import time
 
     from flowserv_fsspec import IOBuffer
     use_in_flowserv()
     source = template_with(tmp_path, ['results/counts.txt', 'results/summary.json'],
                            '${python} code/count.py "${wordsfile}" results && sleep 1')
-    env = flowserv_env().basedir(str(tmp_path / 'flowserv')).volume(
-        FStore(tmp_path / 'store', 'fs'))
+    env = flowserv_env().basedir(str(tmp_path / 'flowserv')).volume(run_store)
     client = Flowserv(env=env.run_async().open_access(), clear=True)
     workflow = client.open(client.install(source=str(source), engine_config={
         'workers': [Subprocess(identifier='local', volume='worker')],
