@@ -123,10 +123,12 @@ RUN_FOLDERS = '_flowserv_fsspec_run_folders'
 
 
 def get_for_run(self: Any, identifier: str) -> Any:
-    """``VolumeManager.get`` that gives each run its own folder of a worker
-    volume: ``runs/<run id>`` below the configured one (the run store's
-    last segment is the run id), holding the files the configuration says
-    the volume holds. Concurrent runs never see each other's files.
+    """``VolumeManager.get`` that gives each run of the engine its own folder
+    of a worker volume: ``runs/<run id>`` below the configured one (the run
+    store's last segment is the run id), holding the files the configuration
+    says the volume holds. Concurrent runs never see each other's files.
+    A manager used outside the engine's runs (see :func:`exec_and_clean`)
+    gives the configured volumes, as flowserv does.
 
     Parameters
     ----------
@@ -141,7 +143,8 @@ def get_for_run(self: Any, identifier: str) -> Any:
     """
     from flowserv.volume.manager import DEFAULT_STORE
     get = get_for_run.flowserv_get  # type: ignore[attr-defined]
-    if identifier != DEFAULT_STORE and identifier not in self._stores:
+    in_run = RUN_FOLDERS in vars(self)
+    if in_run and identifier != DEFAULT_STORE and identifier not in self._stores:
         spec = self._storespecs[identifier]
         volume = volume_with_options(spec)
         run_id = get(self, DEFAULT_STORE).url.rstrip('/').rpartition('/')[2]
@@ -149,7 +152,7 @@ def get_for_run(self: Any, identifier: str) -> Any:
         for key in spec.get('files', []):
             volume.copy(key.rstrip('/'), folder, dst=key.rstrip('/'))
         self._stores[identifier] = folder
-        vars(self).setdefault(RUN_FOLDERS, []).append(folder)
+        vars(self)[RUN_FOLDERS].append(folder)
     return get(self, identifier)
 
 
@@ -180,6 +183,7 @@ def exec_and_clean(steps: Any, workers: Any, volumes: Any, result: Any) -> Any:
     those of any worker volume do.
     """
     from flowserv.volume.manager import DEFAULT_STORE
+    vars(volumes).setdefault(RUN_FOLDERS, [])
     if not isinstance(volumes.get(DEFAULT_STORE), LocalVolume):
         volumes._storespecs.setdefault(LOCAL_WORKER, FStore(local_workdir(), LOCAL_WORKER))
         default_worker = workers.get
@@ -196,7 +200,7 @@ def exec_and_clean(steps: Any, workers: Any, volumes: Any, result: Any) -> Any:
             steps=steps, workers=workers, volumes=volumes, result=result
         )
     finally:
-        for folder in vars(volumes).get(RUN_FOLDERS, []):
+        for folder in vars(volumes)[RUN_FOLDERS]:
             try:
                 folder.erase()
             except VolumeError as ex:  # the run's result stands; the folder is left
