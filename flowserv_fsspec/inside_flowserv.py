@@ -208,9 +208,11 @@ def exec_and_clean(steps: Any, workers: Any, volumes: Any, result: Any) -> Any:
 
 
 def update_and_collect(self: Any, store: Any, files: List[str]) -> None:
-    """``VolumeManager.update`` that checks that a step wrote its declared
-    outputs, and copies them into the run store, each under its own key,
-    when the step ran in another volume (flowserv only records them).
+    """``VolumeManager.update`` that, in the engine's runs (see
+    :func:`exec_and_clean`), checks that a step wrote its declared outputs,
+    and copies them into the run store, each under its own key, when the
+    step ran in another volume (flowserv only records them, as this does
+    for a manager used outside the engine's runs).
 
     Parameters
     ----------
@@ -228,6 +230,9 @@ def update_and_collect(self: Any, store: Any, files: List[str]) -> None:
         ``UnknownFileError``: the run fails, naming it).
     """
     from flowserv.volume.manager import DEFAULT_STORE
+    if RUN_FOLDERS not in vars(self):
+        update_and_collect.flowserv_update(self, store, files)  # type: ignore[attr-defined]
+        return
     outputs = {name.rstrip('/'): store.walk(name.rstrip('/')) for name in files}
     for name, found in outputs.items():
         if not found:
