@@ -353,3 +353,19 @@ def test_a_worker_volume_that_never_answers_ends_the_run_in_error(tmp_path, buck
     assert run.is_error()
     assert 'Timeout' in ' '.join(run.messages()) or 'timeout' in ' '.join(run.messages())
     assert took < 30, took  # the default timeout and retries would take minutes
+
+
+def test_a_volume_manager_outside_the_engines_runs_keeps_flowservs_behaviour(tmp_path):
+    """Per-run folders and output checks belong to the engine's runs: a
+    VolumeManager used directly (as flowserv's own tests and tools do) gives
+    the configured volumes and records outputs without checking them."""
+    from flowserv.volume.manager import DEFAULT_STORE, VolumeManager
+    use_in_flowserv()
+    volumes = VolumeManager(
+        stores=[FStore(tmp_path / 'store', DEFAULT_STORE), FStore(tmp_path / 'worker', 'w')],
+        files={},
+    )
+    worker = volumes.get('w')
+    assert worker.basedir == str(tmp_path / 'worker')
+    volumes.update(store=worker, files=['never-written.txt'])
+    assert volumes.files == {'never-written.txt': ['w']}
