@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from abc import ABCMeta, abstractmethod
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
 from fsspec.callbacks import Callback
 
@@ -338,6 +338,13 @@ class StorageVolume(metaclass=ABCMeta):
         list of tuples (str, flowserv_fsspec.base.IOHandle)
         """
         raise NotImplementedError()  # pragma: no cover
+
+    def iter_walk(self, src: Optional[str]) -> Iterator[Tuple[str, IOHandle]]:
+        """Stream the files that ``walk(src)`` lists, in the order of their
+        keys: volumes whose listing streams hold no list of every file (here,
+        from ``walk``, sorted).
+        """
+        return iter(sorted(self.walk(src), key=lambda item: item[0]))
 
 
 # -- Copying between volumes -------------------------------------------------

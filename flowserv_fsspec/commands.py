@@ -10,7 +10,8 @@ import argparse
 import importlib
 import json
 import sys
-from typing import Any, Dict, List, Optional, TextIO, Tuple
+from itertools import chain
+from typing import Any, Dict, Iterable, Iterator, List, Optional, TextIO, Tuple
 
 from fsspec.callbacks import Callback, TqdmCallback
 
@@ -38,17 +39,31 @@ def options(args: argparse.Namespace) -> Dict[str, Any]:
     return {'timeout': args.timeout} if args.timeout is not None else {}
 
 
-def walk_location(args: argparse.Namespace, location: str) -> Tuple[StorageVolume, str, Files]:
-    """List the files at a location: its volume, key and the walk result.
+def stream_location(
+    args: argparse.Namespace, location: str
+) -> Tuple[StorageVolume, str, Iterator[Tuple[str, IOHandle]]]:
+    """Stream the files at a location in the order of their keys: its volume,
+    key and files (``iter_walk``).
 
     A key that names nothing is an error (``UnknownFileError``); an empty
     folder or volume root is not.
     """
     volume, key = split_location(location, **options(args))
-    files = volume.walk(key)
-    if key and not files and volume.key_type(key) != 'folder':
-        raise UnknownFileError(key, volume.describe())
-    return volume, key, files
+    files = volume.iter_walk(key)
+    first = next(files, None)
+    if first is None:
+        if key and volume.key_type(key) != 'folder':
+            raise UnknownFileError(key, volume.describe())
+        return volume, key, iter(())
+    return volume, key, chain([first], files)
+
+
+def walk_location(args: argparse.Namespace, location: str) -> Tuple[StorageVolume, str, Files]:
+    """List the files at a location: its volume, key and the walk result
+    (see :func:`stream_location`).
+    """
+    volume, key, files = stream_location(args, location)
+    return volume, key, list(files)
 
 
 def is_file(files: Files, key: str) -> bool:
@@ -56,16 +71,16 @@ def is_file(files: Files, key: str) -> bool:
     return bool(key) and len(files) == 1 and files[0][0] == key
 
 
-def relative(files: Files, key: str) -> Files:
+def relative(
+    files: Iterable[Tuple[str, IOHandle]], key: str
+) -> Iterator[Tuple[str, IOHandle]]:
     """Give walked files keys relative to the walked folder; the file at the
     key itself (a file, or on object stores a file beside a folder of the same
     name) keeps its name.
     """
     cut = len(key) + 1 if key else 0
-    return [
-        (key.rpartition('/')[2] if filekey == key else filekey[cut:], handle)
-        for filekey, handle in files
-    ]
+    for filekey, handle in files:
+        yield (key.rpartition('/')[2] if filekey == key else filekey[cut:]), handle
 
 
 def emit(args: argparse.Namespace, data: Any, lines: List[str]) -> None:
@@ -101,24 +116,42 @@ def progress_bar(quiet: bool, stream: TextIO) -> Optional[Callback]:
 # -- Commands --------------------------------------------------------------------
 
 def cmd_ls(args: argparse.Namespace) -> int:
-    """List a folder: its files and sub-folders (``-R``: every file below it)."""
-    _, key, files = walk_location(args, args.url)
-    entries: Dict[str, List[int]] = dict()  # name -> [size, is folder]
-    for name, handle in relative(files, key):
-        head, sep, _ = name.partition('/')
-        entry = name if args.recursive or not sep else head + '/'
-        size = handle.size() if args.long or args.json else 0
-        total = entries.setdefault(entry, [0, int(entry.endswith('/'))])
-        total[0] += size
-    data: List[Dict[str, Any]] = [
-        {'key': name, 'type': 'folder' if folder else 'file', 'size': size}
-        for name, (size, folder) in entries.items()
-    ]
-    emit(args, data, [
-        f"{item['size']:>12}  {escaped(item['key'])}" if args.long else escaped(item['key'])
-        for item in data
-    ])
+    """List a folder: its files and sub-folders (``-R``: every file below it),
+    printed as the listing streams (``--json``: one array at the end).
+    """
+    _, key, files = stream_location(args, args.url)
+    rows = ls_rows(relative(files, key), args.recursive, args.long or args.json)
+    if args.json:
+        emit(args, [
+            {'key': name, 'type': 'folder' if folder else 'file', 'size': size}
+            for name, size, folder in rows
+        ], [])
+        return 0
+    for name, size, _ in rows:
+        print(f'{size:>12}  {escaped(name)}' if args.long else escaped(name))
     return 0
+
+
+def ls_rows(
+    files: Iterable[Tuple[str, IOHandle]], recursive: bool, sizes: bool
+) -> Iterator[Tuple[str, int, bool]]:
+    """Give the rows of a listing: name, size (summed over a folder's files
+    when ``sizes``) and whether it is a folder. Files come in key order, so a
+    folder's files come one after the other and each row is given once.
+    """
+    row: Optional[List[Any]] = None
+    for name, handle in files:
+        head, sep, _ = name.partition('/')
+        entry = name if recursive or not sep else head + '/'
+        size = handle.size() if sizes else 0
+        if row is not None and row[0] == entry:
+            row[1] += size
+            continue
+        if row is not None:
+            yield row[0], row[1], row[2]
+        row = [entry, size, entry.endswith('/')]
+    if row is not None:
+        yield row[0], row[1], row[2]
 
 
 ESCAPES = {'\\': '\\\\', '\n': '\\n', '\t': '\\t', '\r': '\\r'}
@@ -157,10 +190,12 @@ def cmd_cat(args: argparse.Namespace) -> int:
 
 def cmd_du(args: argparse.Namespace) -> int:
     """Count the files and bytes below a location."""
-    _, _, files = walk_location(args, args.url)
-    nbytes = sum(handle.size() for _, handle in files)
-    emit(args, {'files': len(files), 'bytes': nbytes},
-         [f'{len(files)} files, {nbytes} bytes ({human(nbytes)})'])
+    _, _, files = stream_location(args, args.url)
+    count = nbytes = 0
+    for _, handle in files:
+        count, nbytes = count + 1, nbytes + handle.size()
+    emit(args, {'files': count, 'bytes': nbytes},
+         [f'{count} files, {nbytes} bytes ({human(nbytes)})'])
     return 0
 
 
@@ -231,9 +266,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
     lines = [f'{verb}copy {escaped(key)}' for key in result.copied] if args.dry_run else []
     lines += [f'{verb}delete {escaped(key)}' for key in result.deleted] if args.dry_run else []
     summary = (f'{verb}copy {len(result.copied)}, {verb}delete {len(result.deleted)}, '
-               f'unchanged {len(result.unchanged)}')
+               f'unchanged {result.unchanged}')
     emit(args, {'copied': result.copied, 'deleted': result.deleted,
-                'unchanged': len(result.unchanged), 'dry_run': args.dry_run},
+                'unchanged': result.unchanged, 'dry_run': args.dry_run},
          lines + ([] if args.quiet else [summary]))
     return 0
 

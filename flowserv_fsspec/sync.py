@@ -11,19 +11,26 @@ compares sizes and contents (both files are read and hashed: backends' own
 checksums, such as S3 ETags, are not comparable across backends). With
 ``delete``, target files that the source lacks are deleted, after the
 copies succeeded.
+
+Both sides are listed as streams sorted by key and merged as they arrive
+(:mod:`flowserv_fsspec.march`): what a sync holds grows with what differs,
+never with the files that are the same on both sides.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from itertools import chain
+from typing import List, Optional
 
 from fsspec.callbacks import Callback
 
 from flowserv_fsspec.base import StorageVolume, copy_planned
 from flowserv_fsspec.errors import UnsafeOperationError, VolumeNotFoundError
 from flowserv_fsspec.handles import COPY_CHUNK, IOHandle, modified_of, read_stream
+from flowserv_fsspec.march import march
+from flowserv_fsspec.plan import Pair
 
 
 @dataclass
@@ -34,8 +41,8 @@ class SyncResult:
     """Keys copied because the target lacked them or held other contents."""
     deleted: List[str] = field(default_factory=list)
     """Target keys deleted because the source lacks them (``delete=True``)."""
-    unchanged: List[str] = field(default_factory=list)
-    """Keys that were already the same on both sides."""
+    unchanged: int = 0
+    """Number of files that were already the same on both sides."""
 
 
 MODIFY_WINDOW = 0.001
@@ -99,26 +106,27 @@ def sync_files(
     what = f'sync from {source.describe()} to {target.describe()}'
     if source.overlaps(target):
         raise UnsafeOperationError(what, 'source and target overlap')
-    files = source.walk(None)
-    if not files:
+    files = source.iter_walk(None)
+    first = next(files, None)
+    if first is None:
         found = source.key_type(None)
         if found is None:
             raise VolumeNotFoundError(source.describe())
         if found == 'file':
             raise UnsafeOperationError(what, 'the source is a file (sync copies folders; use cp)')
-    have: Dict[str, IOHandle] = dict(target.walk(None))
     result = SyncResult()
-    pairs = list()
-    for key, file in files:
-        other = have.get(key)
-        if other is not None and same(file, other, checksum, size_only):
-            result.unchanged.append(key)
+    pairs: List[Pair] = []
+    source_files = chain([first], files) if first is not None else files
+    for key, file, other in march(source_files, target.iter_walk(None)):
+        if file is None:
+            if delete:
+                result.deleted.append(key)
+        elif other is not None and same(file, other, checksum, size_only):
+            result.unchanged += 1
         else:
             result.copied.append(key)
             pairs.append((key, file, key))
-    wanted = {key for key in result.copied + result.unchanged}
-    result.deleted = sorted(key for key in have if key not in wanted) if delete else []
-    if result.deleted and not files and not allow_empty_source:
+    if result.deleted and first is None and not allow_empty_source:
         raise UnsafeOperationError(
             what, f'the source is empty: it would delete all {len(result.deleted)} files '
             'of the target (allow an empty source explicitly to do that)'

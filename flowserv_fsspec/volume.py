@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import time
-from typing import Any, Dict, List, Optional, Tuple, Type
+from typing import Any, Dict, Iterator, List, Optional, Tuple, Type
 
 from fsspec import AbstractFileSystem
 
@@ -33,6 +33,11 @@ from flowserv_fsspec.rooted import RootedFileSystem
 from flowserv_fsspec.translate import translate_errors
 from flowserv_fsspec.urls import child_url, filesystem_for_url, holds_working_folder, overlap
 from flowserv_fsspec.writes import FolderWrites, Writes
+
+
+Entry = Tuple[str, Optional[int], Optional[float]]
+"""A listed file: its path, and its size and modification time (POSIX
+seconds) where the listing gives them."""
 
 
 class FsspecVolume(StorageVolume):
@@ -86,6 +91,17 @@ class FsspecVolume(StorageVolume):
         self.fs.invalidate_cache(path)
         return key, path
 
+    def _listing(self, path: str, key: str) -> Iterator[Entry]:
+        """List the files at or below a path in the order of their paths (hook
+        for backends whose listings stream; here ``_find``'s one call).
+        """
+        found = self._find(path, key)
+        for name, info in sorted(
+            ((self.fs._strip_protocol(name), info) for name, info in found.items()),
+            key=lambda item: item[0],
+        ):
+            yield name, info.get('size'), listed_time(info)
+
     def _find(self, path: str, key: str) -> Dict[str, Dict[str, Any]]:
         """List the files at or below a path, with their details, in one call."""
         with translate_errors(key, self.describe(), missing=VolumeNotFoundError):
@@ -114,11 +130,12 @@ class FsspecVolume(StorageVolume):
         """
         return RootedFileSystem(self)
 
-    def _handle(self, path: str, key: str, info: Dict[str, Any]) -> FsspecFile:
+    def _handle(
+        self, path: str, key: str, size: Optional[int], seconds: Optional[float]
+    ) -> FsspecFile:
         """Build the handle of a listed file, with the size and time listed."""
-        seconds = listed_time(info)
         mtime = None if seconds is None else Modified(seconds, self.writes.keeps_times)
-        return FsspecFile(self.fs, path, key, self.describe(), info.get('size'), self.parts, mtime)
+        return FsspecFile(self.fs, path, key, self.describe(), size, self.parts, mtime)
 
     def receive(self, pairs: List[Pair], progress: Progress, source: StorageVolume) -> None:
         """Write planned files: server-side from a volume on the same
@@ -239,12 +256,14 @@ class FsspecVolume(StorageVolume):
         writes under way; see :mod:`flowserv_fsspec.cleanup`).
         """
         now, found = time.time(), list()
-        for path in map(self.fs._strip_protocol, self._find(self.root, '')):
+        for path, _, seconds in self._listing(self.root, ''):
             if not self.writes.is_temporary(path):
                 continue
             key = path_to_key(self.root, path) or path
-            with translate_errors(key, self.describe()):
-                age = now - self.fs.modified(path).timestamp()
+            if seconds is None:
+                with translate_errors(key, self.describe()):
+                    seconds = self.fs.modified(path).timestamp()
+            age = now - seconds
             if age >= older_than:
                 discard = functools.partial(self._remove, path, key)
                 found.append(Leftover('part file', key, age, discard))
@@ -294,7 +313,7 @@ class FsspecVolume(StorageVolume):
             raise
         if info.get('type') != 'file':
             raise UnknownFileError(key, self.describe())
-        return self._handle(path, key, info)
+        return self._handle(path, key, info.get('size'), listed_time(info))
 
     def mkdir(self, path: str) -> None:
         """Create the directory with the given (relative) path and all of its
@@ -326,22 +345,28 @@ class FsspecVolume(StorageVolume):
         """Get list of all files at the given source path, sorted by key.
 
         A file gives a single entry whose key equals ``src``; a folder gives all
-        files below it; None or '' gives every file of the volume. One listing
-        call; each handle carries the size from the listing. Temporary files
-        of unfinished writes (``.name.<hex>.part``, left when a connection
-        dropped before they were renamed or removed) are not listed.
+        files below it; None or '' gives every file of the volume. Each handle
+        carries the size from the listing. Temporary files of unfinished writes
+        (``.name.<hex>.part``, left when a connection dropped before they were
+        renamed or removed) are not listed. See ``iter_walk`` for a stream.
+        """
+        return list(self.iter_walk(src))
+
+    def iter_walk(self, src: Optional[str]) -> Iterator[Tuple[str, IOHandle]]:
+        """Stream what ``walk(src)`` lists, in the order of the keys, each
+        handle built as its file passes: on local disk and S3 the listing
+        streams too (a folder, a page at a time), so memory does not grow with
+        the number of files.
         """
         key, path = self._resolve(src, allow_empty=True)
-        result = list()
-        for name, info in self._find(path, key).items():
-            name = self.fs._strip_protocol(name)
+        below = key + '/' if key else ''
+        for name, size, seconds in self._listing(path, key):
             if self.writes.is_temporary(name):
                 continue
             filekey = key if name == path and key else path_to_key(self.root, name)
-            if filekey is None or (filekey != key and key and not filekey.startswith(key + '/')):
+            if filekey is None or (filekey != key and not filekey.startswith(below)):
                 continue
-            result.append((filekey, self._handle(name, filekey, info)))
-        return sorted(result, key=lambda item: item[0])
+            yield filekey, self._handle(name, filekey, size, seconds)
 
     def __repr__(self) -> str:
         return f'<{type(self).__name__} {self.url} id={self.identifier}>'

@@ -122,7 +122,7 @@ def test_sync_delete_takes_the_object_not_the_prefix_of_one_name(tmp_path, make_
     put(target, 'k', b'object')
     put(target, 'k/a', b'below')
     result = sync_files(source, target, delete=True)
-    assert (result.deleted, result.unchanged, result.copied) == (['k'], ['k/a'], [])
+    assert (result.deleted, result.unchanged, result.copied) == (['k'], 1, [])
     assert files_of(target) == {'k/a': b'below'}
 
 
@@ -503,14 +503,14 @@ def test_sync_copies_a_same_size_edit(tmp_path, make_volume, backend):
     put(source, 'a.txt', b'version-1')
     put(source, 'b.txt', b'unchanged')
     assert sync_files(source, target).copied == ['a.txt', 'b.txt']
-    assert sync_files(source, target).unchanged == ['a.txt', 'b.txt']
+    assert sync_files(source, target).unchanged == 2
     # Edited later: after the time the target wrote its copy (whole seconds on some).
     time.sleep(WRITTEN_WINDOW + 0.2)
     (tmp_path / 'src' / 'a.txt').write_bytes(b'version-2')
     assert sync_files(source, target, size_only=True, dry_run=True).copied == []
     assert sync_files(source, target).copied == ['a.txt']
     assert files_of(target) == {'a.txt': b'version-2', 'b.txt': b'unchanged'}
-    assert sync_files(source, target).unchanged == ['a.txt', 'b.txt']
+    assert sync_files(source, target).unchanged == 2
 
 
 @pytest.mark.parametrize('direction', ['local->s3', 's3->local', 's3->s3', 'local->local'])
@@ -526,7 +526,7 @@ def test_sync_copies_a_same_size_edit_to_an_older_time(tmp_path, bucket, directi
     put(LocalVolume(tmp_path / 'new'), 'a.txt', b'version-1')
     copy_files('a.txt', LocalVolume(tmp_path / 'new'), 'a.txt', source)  # with its time
     sync_files(source, target)
-    assert sync_files(source, target).unchanged == ['a.txt']
+    assert sync_files(source, target).unchanged == 1
     if one == 'local':
         put(source, 'a.txt', b'version-2')
         os.utime(tmp_path / 'src' / 'a.txt', (1e9, 1e9))  # 2001
@@ -536,7 +536,7 @@ def test_sync_copies_a_same_size_edit_to_an_older_time(tmp_path, bucket, directi
         copy_files('a.txt', LocalVolume(tmp_path / 'old'), 'a.txt', source)
     assert sync_files(source, target).copied == ['a.txt']
     assert files_of(target) == {'a.txt': b'version-2'}
-    assert sync_files(source, target).unchanged == ['a.txt']
+    assert sync_files(source, target).unchanged == 1
 
 
 def test_copies_keep_the_source_time_where_the_storage_can(tmp_path, bucket, s3_client):

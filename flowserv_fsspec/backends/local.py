@@ -6,7 +6,7 @@ import os
 import shutil
 import stat
 import time
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
@@ -16,7 +16,7 @@ from flowserv_fsspec.documents import make_doc, read_args
 from flowserv_fsspec.errors import InvalidConfigurationError, InvalidKeyError, VolumeNotFoundError
 from flowserv_fsspec.handles import modified_of
 from flowserv_fsspec.translate import translate_errors
-from flowserv_fsspec.volume import FsspecVolume
+from flowserv_fsspec.volume import Entry, FsspecVolume
 from flowserv_fsspec.writes import FolderWrites
 
 
@@ -187,21 +187,23 @@ class LocalVolume(FsspecVolume):
         root, real = os.path.realpath(self.root), os.path.realpath(path)
         return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
 
-    def _find(self, path: str, key: str) -> Dict[str, Dict[str, Any]]:
-        """List the files below a folder with one ``stat`` each (links: their
-        target's, when it is inside); links to folders are not followed, and
-        a file or folder deleted while it is listed is left out.
+    def _listing(self, path: str, key: str) -> Iterator[Entry]:
+        """Stream the files below a folder in the order of their paths, a
+        folder at a time, with one ``stat`` each (links: their target's, when
+        it is inside); links to folders are not followed, and a file or folder
+        deleted while it is listed is left out.
         """
         if not os.path.isdir(path):
-            return super()._find(path, key)
-        found, folders = dict(), [path]
+            yield from super()._listing(path, key)
+            return
+        folders = [iter(self._entries(path, key))]
         while folders:
-            with translate_errors(key, self.describe(), missing=VolumeNotFoundError):
-                entries = list_folder(folders.pop())
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    folders.append(entry.path)
-                    continue
+            entry = next(folders[-1], None)
+            if entry is None:
+                folders.pop()
+            elif entry.is_dir(follow_symlinks=False):
+                folders.append(iter(self._entries(entry.path, key)))
+            else:
                 link = entry.is_symlink()
                 if link and not self._inside(entry.path):
                     continue
@@ -210,8 +212,17 @@ class LocalVolume(FsspecVolume):
                 except FileNotFoundError:  # deleted since it was listed
                     continue
                 if stat.S_ISREG(info.st_mode):
-                    found[entry.path] = {'size': info.st_size, 'mtime': info.st_mtime}
-        return found
+                    yield entry.path, info.st_size, info.st_mtime
+
+    def _entries(self, folder: str, key: str) -> List[os.DirEntry]:  # type: ignore[type-arg]
+        """List a folder's entries in the order of the paths below them: a
+        folder sorts as its name and a '/' (``a-1`` before ``a/b``).
+        """
+        with translate_errors(key, self.describe(), missing=VolumeNotFoundError):
+            entries = list_folder(folder)
+        return sorted(entries, key=lambda e: e.name + '/' if e.is_dir(follow_symlinks=False) else (
+            e.name
+        ))
 
     def _folder_volume(self, key: str, path: str, identifier: Optional[str]) -> LocalVolume:
         basedir = os.path.join(self.basedir, *key.split('/'))

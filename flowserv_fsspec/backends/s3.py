@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 from fsspec import AbstractFileSystem
 
@@ -24,6 +24,7 @@ from flowserv_fsspec.handles import COPY_CHUNK, Modified
 from flowserv_fsspec.leftovers import Leftover
 from flowserv_fsspec.parts import Ranges
 from flowserv_fsspec.translate import translate_errors
+from flowserv_fsspec.volume import Entry
 
 
 S3_STORE = 's3'
@@ -246,6 +247,34 @@ class S3Volume(BucketVolume):
                 'KeyMarker': page['NextKeyMarker'], 'UploadIdMarker': page['NextUploadIdMarker']
             }
 
+    def _listing(self, path: str, key: str) -> Iterator[Entry]:
+        """Stream the objects at and below a key: the object at the key itself
+        (one HEAD), then a flat listing of what is below it, a page of 1,000
+        keys at a time, which S3 gives in the order of the keys.
+        """
+        bucket, _, prefix = path.partition('/')
+        found = False
+        if key:
+            for name, info in self._object_at(path).items():
+                found = True
+                yield name, info['size'], None
+        params = {'Bucket': bucket, 'Prefix': prefix + '/' if prefix else ''}
+        while True:
+            with translate_errors(key, self.describe(), missing=VolumeNotFoundError):
+                page = self.fs.call_s3('list_objects_v2', **params)
+            for listed in page.get('Contents', []):
+                found = True
+                if not listed['Key'].endswith('/'):  # a folder marker, no file
+                    yield (
+                        f"{bucket}/{listed['Key']}", listed['Size'],
+                        listed['LastModified'].timestamp(),
+                    )
+            if not page.get('IsTruncated') or not page.get('NextContinuationToken'):
+                break
+            params['ContinuationToken'] = page['NextContinuationToken']
+        if not found:
+            self._refuse_missing_container(key)
+
     def _object_at(self, path: str) -> Dict[str, Dict[str, Any]]:
         """One HEAD request (s3fs's ``info`` lists the prefix after a 404)."""
         bucket, _, key = path.partition('/')
@@ -255,7 +284,9 @@ class S3Volume(BucketVolume):
             return {}
         return {path: {'type': 'file', 'size': head['ContentLength']}}
 
-    def _handle(self, path: str, key: str, info: Dict[str, Any]) -> S3File:
-        handle = S3File(self, path.split('/', 1)[1], size=info.get('size'))
+    def _handle(
+        self, path: str, key: str, size: Optional[int], seconds: Optional[float]
+    ) -> S3File:
+        handle = S3File(self, path.split('/', 1)[1], size=size)
         handle.key = key  # errors name the key in the volume, as on every backend
         return handle

@@ -118,6 +118,19 @@ class VolumeContract:
         for src in (None, ''):
             assert [key for key, _ in volume.walk(src)] == ['a/x.txt', 'a/y/z.txt', 'b.txt']
 
+    def test_walk_and_its_stream_follow_the_keys_order_across_folders(self, volume):
+        """Names with characters before '/' ('-', '.', ' ') sort before a folder
+        of the same stem: a listing folder by folder must still give key order
+        (a sync that merges two sorted listings depends on it).
+        """
+        keys = ['a b.txt', 'a-1', 'a.txt', 'a/b', 'a/c d/e', 'a/c-d', 'a/c/d', 'a0', 'b']
+        for key in reversed(keys):
+            put(volume, key, key.encode())
+        assert [key for key, _ in volume.walk(None)] == keys
+        assert [key for key, _ in volume.iter_walk(None)] == keys
+        assert [key for key, _ in volume.iter_walk('a')] == ['a/b', 'a/c d/e', 'a/c-d', 'a/c/d']
+        assert [file.open().read() for _, file in volume.iter_walk('a/c')] == [b'a/c/d']
+
     def test_walk_folder_gives_files_below_it_only(self, volume):
         for key in ['a/x.txt', 'a/y/z.txt', 'ab.txt', 'a.txt']:
             put(volume, key, b'1')
