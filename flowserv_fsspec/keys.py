@@ -186,4 +186,5 @@ def is_temp_path(path: str) -> bool:
     -------
     bool
     """
-    return TEMP_NAME.fullmatch(path.rpartition(SEP)[2]) is not None
+    # The suffix first: one string test for almost every listed file.
+    return path.endswith('.part') and TEMP_NAME.fullmatch(path.rpartition(SEP)[2]) is not None

@@ -360,13 +360,14 @@ class FsspecVolume(StorageVolume):
         """
         key, path = self._resolve(src, allow_empty=True)
         below = key + '/' if key else ''
+        is_temporary, handle = self.writes.is_temporary, self._handle
         for name, size, seconds in self._listing(path, key):
-            if self.writes.is_temporary(name):
+            if is_temporary(name):
                 continue
             filekey = key if name == path and key else path_to_key(self.root, name)
             if filekey is None or (filekey != key and not filekey.startswith(below)):
                 continue
-            yield filekey, self._handle(name, filekey, size, seconds)
+            yield filekey, handle(name, filekey, size, seconds)
 
     def __repr__(self) -> str:
         return f'<{type(self).__name__} {self.url} id={self.identifier}>'
