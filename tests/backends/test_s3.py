@@ -196,3 +196,22 @@ def test_wrong_credentials_say_why(rclone_s3, key, secret, code):
     message = str(info.value)
     assert code in message and "''" not in message and 'the volume root' in message
     assert len(message.splitlines()) == 1
+
+
+def test_s3_timestamps_are_read_without_dateutil(s3_server, bucket):
+    """botocore parses each timestamp with dateutil (~0.35 ms a key of a
+    listing); our clients read S3's ISO 8601 form with fromisoformat, and
+    other forms as botocore does."""
+    import datetime
+
+    from flowserv_fsspec.backends.s3_client import parse_timestamp
+    utc = datetime.timezone.utc
+    assert parse_timestamp('2026-11-30T05:00:47.123Z') == datetime.datetime(
+        2026, 11, 30, 5, 0, 47, 123000, tzinfo=utc)
+    assert parse_timestamp('Mon, 30 Nov 2026 05:00:47 GMT') == datetime.datetime(
+        2026, 11, 30, 5, 0, 47, tzinfo=utc)
+    assert parse_timestamp(0) == datetime.datetime(1970, 1, 1, tzinfo=utc)
+    volume = S3Volume(bucket)
+    put(volume, 'a.txt', b'x')
+    page = volume.fs.call_s3('list_objects_v2', Bucket=bucket)
+    assert page['Contents'][0]['LastModified'].tzinfo is utc  # dateutil gives tzutc()
