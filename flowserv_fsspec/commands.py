@@ -8,9 +8,9 @@ reaches the terminal as a control sequence.
 
 import argparse
 import importlib
+import itertools
 import json
 import sys
-from itertools import chain
 from typing import Any, Dict, Iterable, Iterator, List, Optional, TextIO, Tuple
 
 from fsspec.callbacks import Callback, TqdmCallback
@@ -55,7 +55,7 @@ def stream_location(
         if key and volume.key_type(key) != 'folder':
             raise UnknownFileError(key, volume.describe())
         return volume, key, iter(())
-    return volume, key, chain([first], files)
+    return volume, key, itertools.chain([first], files)
 
 
 def walk_location(args: argparse.Namespace, location: str) -> Tuple[StorageVolume, str, Files]:
@@ -163,6 +163,8 @@ def escaped(name: str) -> str:
     not printable as escapes (``a\nb``, ``\033[31m``), so that one line is
     one name and no control sequence reaches the terminal.
     """
+    if name.isprintable() and '\\' not in name:  # most names: nothing to escape
+        return name
     return ''.join(
         ESCAPES.get(char) or (char if char.isprintable() else escape_code(char))
         for char in name
@@ -210,17 +212,21 @@ def cmd_rm(args: argparse.Namespace) -> int:
     """Delete a file, a folder (``-r``) or every file of a volume (``-r``,
     confirmed or ``--yes``).
     """
-    volume, key, files = walk_location(args, args.url)
-    if not is_file(files, key) and not args.recursive:
+    volume, key, files = stream_location(args, args.url)
+    first = list(itertools.islice(files, 2))
+    if not is_file(first, key) and not args.recursive:
         raise Refused(f'{shown_url(args.url)} is a folder: use rm -r')
+    # The keys are listed (to count or to show them) before anything goes:
+    # only --json holds them.
+    keys = [filekey for filekey, _ in itertools.chain(first, files)] if args.json else None
+    count = len(keys) if keys is not None else len(first) + sum(1 for _ in files)
     if not key:
-        if not args.yes and not confirm(f'Delete all {len(files)} files of {volume.describe()}?'):
+        if not args.yes and not confirm(f'Delete all {count} files of {volume.describe()}?'):
             raise Refused(f'{shown_url(args.url)}: not confirmed, nothing deleted')
         volume.erase()
     else:
         volume.delete(key)
-    deleted = [filekey for filekey, _ in files]
-    emit(args, {'deleted': deleted}, [] if args.quiet else [f'deleted {len(deleted)} file(s)'])
+    emit(args, {'deleted': keys}, [] if args.quiet else [f'deleted {count} file(s)'])
     return 0
 
 

@@ -75,3 +75,17 @@ def test_a_no_op_sync_holds_no_list_of_its_files(tmp_path):
     listed = peak_bytes(lambda: results.append(source.walk(None)))
     assert (results[0].unchanged, results[0].copied, len(results[1])) == (10_000, [], 10_000)
     assert synced * 10 < listed, (synced, listed)
+
+
+def test_an_s3_folder_is_deleted_a_page_at_a_time(s3_server, bucket):
+    """rm -r of a folder of 1,101 objects: two DeleteObjects of at most
+    1,000 keys, each after a listing of what is left; the object named like
+    the folder goes too, the sibling that shares its prefix stays."""
+    fs = S3FileSystem(skip_instance_cache=True, **s3_server.storage_options())
+    fs.pipe({f'{bucket}/v/d/f{i:04d}': b'x' for i in range(1100)})
+    fs.pipe({f'{bucket}/v/d': b'object', f'{bucket}/v/d0/keep': b'sibling'})
+    volume = S3Volume(bucket, 'v')
+    s3_server.counter.reset()
+    volume.delete('d')
+    assert [key for key, _ in volume.iter_walk(None)] == ['d0/keep']
+    assert s3_server.counter.snapshot()['methods']['POST'] == 2  # DeleteObjects

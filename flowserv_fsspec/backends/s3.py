@@ -9,6 +9,7 @@ Credentials, region and endpoint come from the standard AWS configuration
 from __future__ import annotations
 
 import functools
+import itertools
 import time
 from typing import Any, Dict, Iterator, List, Optional
 
@@ -18,13 +19,14 @@ from flowserv_fsspec.backends.bucket import BucketVolume
 from flowserv_fsspec.backends.s3_client import s3_filesystem
 from flowserv_fsspec.backends.s3_writes import MTIME_METADATA, S3Writes
 from flowserv_fsspec.documents import make_doc
-from flowserv_fsspec.errors import InvalidConfigurationError, VolumeNotFoundError
+from flowserv_fsspec.errors import InvalidConfigurationError, StorageError, VolumeNotFoundError
 from flowserv_fsspec.files import FsspecFile
 from flowserv_fsspec.handles import COPY_CHUNK, Modified
 from flowserv_fsspec.leftovers import Leftover
 from flowserv_fsspec.parts import Ranges
 from flowserv_fsspec.translate import translate_errors
 from flowserv_fsspec.volume import Entry
+from flowserv_fsspec.writes import raise_first
 
 
 S3_STORE = 's3'
@@ -274,6 +276,25 @@ class S3Volume(BucketVolume):
             params['ContinuationToken'] = page['NextContinuationToken']
         if not found:
             self._refuse_missing_container(key)
+
+    def _remove(self, path: str, key: str) -> None:
+        """Delete the objects that ``walk(key)`` lists a page at a time: the
+        first page of what is left, listed again after each DeleteObjects (no
+        continuation token is trusted across deletes), so that memory holds
+        1,000 keys whatever the number of objects.
+        """
+        last: List[str] = []
+        while True:
+            batch = [name for name, _, _ in itertools.islice(self._listing(path, key), 1000)]
+            if not batch:
+                return
+            if batch == last:  # the storage said deleted, and lists them still
+                raise StorageError(key, self.describe(), RuntimeError(
+                    f'{len(batch)} objects are still listed after their delete'
+                ))
+            with translate_errors(key, self.describe()):
+                raise_first(self.writes.remove_files(batch))
+            last = batch
 
     def _object_at(self, path: str) -> Dict[str, Dict[str, Any]]:
         """One HEAD request (s3fs's ``info`` lists the prefix after a 404)."""
