@@ -24,7 +24,7 @@ no fsspec call that expands patterns (see :mod:`flowserv_fsspec.writes`).
 
 import re
 import uuid
-from typing import Optional
+from typing import Callable, Optional
 
 from flowserv_fsspec.errors import InvalidKeyError
 
@@ -132,10 +132,31 @@ def path_to_key(root: str, path: str) -> Optional[str]:
     string or None
         None when the path is not strictly below the root.
     """
+    return key_cutter(root)(path)
+
+
+def key_cutter(root: str) -> Callable[[str], Optional[str]]:
+    """Get :func:`path_to_key` for one root, its prefix computed once (a
+    listing maps every path it gives).
+
+    Parameters
+    ----------
+    root: string
+        Root path of the volume in the filesystem's own form.
+
+    Returns
+    -------
+    callable
+    """
     base = root.rstrip(SEP) + SEP if root.strip(SEP) else ''
-    if not path.startswith(base):
-        return None
-    return path[len(base):].lstrip(SEP) or None
+    cut = len(base)
+
+    def cut_key(path: str) -> Optional[str]:
+        if not path.startswith(base):
+            return None
+        return path[cut:].lstrip(SEP) or None
+
+    return cut_key
 
 
 def is_within(path: str, root: str) -> bool:

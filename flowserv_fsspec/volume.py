@@ -25,7 +25,7 @@ from flowserv_fsspec.documents import FSSPEC_STORE, FsspecStore, read_args
 from flowserv_fsspec.errors import UnknownFileError, UnsafeOperationError, VolumeNotFoundError
 from flowserv_fsspec.files import FsspecFile, listed_time
 from flowserv_fsspec.handles import Modified
-from flowserv_fsspec.keys import key_to_path, normalize_key, path_to_key
+from flowserv_fsspec.keys import key_cutter, key_to_path, normalize_key, path_to_key
 from flowserv_fsspec.leftovers import Leftover
 from flowserv_fsspec.parts import Parts
 from flowserv_fsspec.plan import Pair, Progress
@@ -361,10 +361,11 @@ class FsspecVolume(StorageVolume):
         key, path = self._resolve(src, allow_empty=True)
         below = key + '/' if key else ''
         is_temporary, handle = self.writes.is_temporary, self._handle
+        cut_key = key_cutter(self.root)
         for name, size, seconds in self._listing(path, key):
             if is_temporary(name):
                 continue
-            filekey = key if name == path and key else path_to_key(self.root, name)
+            filekey = key if name == path and key else cut_key(name)
             if filekey is None or (filekey != key and not filekey.startswith(below)):
                 continue
             yield filekey, handle(name, filekey, size, seconds)
