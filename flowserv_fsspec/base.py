@@ -195,17 +195,8 @@ class StorageVolume(metaclass=ABCMeta):
         return 'file' if key and len(files) == 1 and files[0][0] == key else 'folder'
 
     def overlaps(self, other: StorageVolume) -> bool:
-        """Whether the two volumes share files: one's root is at or below the
-        other's on the same storage. Volumes that cannot tell say False.
-
-        Parameters
-        ----------
-        other: flowserv_fsspec.base.StorageVolume
-            Another volume.
-
-        Returns
-        -------
-        bool
+        """Whether this volume and ``other`` share files: one's root is at or
+        below the other's on the same storage (volumes that cannot tell: False).
         """
         return other is self
 
@@ -340,10 +331,7 @@ class StorageVolume(metaclass=ABCMeta):
         raise NotImplementedError()  # pragma: no cover
 
     def iter_walk(self, src: Optional[str]) -> Iterator[Tuple[str, IOHandle]]:
-        """Stream the files that ``walk(src)`` lists, in the order of their
-        keys: volumes whose listing streams hold no list of every file (here,
-        from ``walk``, sorted).
-        """
+        """Stream what ``walk(src)`` lists in the order of the keys (here: ``walk`` sorted)."""
         return iter(sorted(self.walk(src), key=lambda item: item[0]))
 
 

@@ -25,19 +25,15 @@ from flowserv_fsspec.documents import FSSPEC_STORE, FsspecStore, read_args
 from flowserv_fsspec.errors import UnknownFileError, UnsafeOperationError, VolumeNotFoundError
 from flowserv_fsspec.files import FsspecFile, listed_time
 from flowserv_fsspec.handles import Modified
-from flowserv_fsspec.keys import key_cutter, key_to_path, normalize_key, path_to_key
+from flowserv_fsspec.keys import key_to_path, normalize_key, path_to_key
 from flowserv_fsspec.leftovers import Leftover
+from flowserv_fsspec.listing import Entry, files_below, sorted_entries
 from flowserv_fsspec.parts import Parts
 from flowserv_fsspec.plan import Pair, Progress
 from flowserv_fsspec.rooted import RootedFileSystem
 from flowserv_fsspec.translate import translate_errors
 from flowserv_fsspec.urls import child_url, filesystem_for_url, holds_working_folder, overlap
 from flowserv_fsspec.writes import FolderWrites, Writes
-
-
-Entry = Tuple[str, Optional[int], Optional[float]]
-"""A listed file: its path, and its size and modification time (POSIX
-seconds) where the listing gives them."""
 
 
 class FsspecVolume(StorageVolume):
@@ -95,12 +91,7 @@ class FsspecVolume(StorageVolume):
         """List the files at or below a path in the order of their paths (hook
         for backends whose listings stream; here ``_find``'s one call).
         """
-        found = self._find(path, key)
-        for name, info in sorted(
-            ((self.fs._strip_protocol(name), info) for name, info in found.items()),
-            key=lambda item: item[0],
-        ):
-            yield name, info.get('size'), listed_time(info)
+        return sorted_entries(self._find(path, key), self.fs._strip_protocol)
 
     def _find(self, path: str, key: str) -> Dict[str, Dict[str, Any]]:
         """List the files at or below a path, with their details, in one call."""
@@ -115,12 +106,8 @@ class FsspecVolume(StorageVolume):
         return found if isinstance(found, dict) else {name: {} for name in found}
 
     def path(self, key: Optional[str]) -> str:
-        """Get the path of a key (validated, relative to the root; '' or None
-        for the root) in the volume's filesystem.
-
-        Raises
-        ------
-        flowserv_fsspec.errors.InvalidKeyError
+        """Get the path of a key ('' or None: the root) in the volume's
+        filesystem; an invalid key raises ``InvalidKeyError``.
         """
         return self._resolve(key, allow_empty=True)[1]
 
@@ -158,10 +145,8 @@ class FsspecVolume(StorageVolume):
         """Release nothing: fsspec filesystems hold no per-volume resources."""
 
     def delete(self, key: str) -> None:
-        """Delete the file or the folder (with everything below it) at the key.
-
-        Siblings that merely share a prefix with the key are kept. A missing
-        key is not an error.
+        """Delete the file or the folder (with everything below it) at the key;
+        siblings that merely share a prefix stay; a missing key is fine.
         """
         key, path = self._resolve(key)
         self._remove(path, key)
@@ -196,16 +181,12 @@ class FsspecVolume(StorageVolume):
             )
 
     def describe(self) -> str:
-        """Get short descriptive string about the storage volume for display
-        purposes.
-        """
+        """Get short descriptive string about the storage volume for display."""
         return f'fsspec volume at {self.url}'
 
     def erase(self) -> None:
-        """Erase the storage volume base directory and all its contents.
-
-        A root at the top of the filesystem's namespace (a bucket) is emptied
-        but not removed: volumes neither create nor delete buckets.
+        """Erase the base directory and all its contents; a bucket (the top of
+        the namespace) is emptied, never removed.
         """
         self.fs.invalidate_cache(self.root)
         if not self._keeps_root():
@@ -218,9 +199,8 @@ class FsspecVolume(StorageVolume):
             self._remove(child, path_to_key(self.root, child) or '')
 
     def _refuse_missing_container(self, key: str) -> None:
-        """After a key was not found: raise :class:`VolumeNotFoundError` if
-        what holds the volume is missing (hook for bucket volumes; a folder
-        root that does not exist yet is merely empty).
+        """After a miss, raise :class:`VolumeNotFoundError` if what holds the
+        volume is missing (hook for buckets; a missing folder is empty).
         """
 
     def _keeps_root(self) -> bool:
@@ -301,9 +281,7 @@ class FsspecVolume(StorageVolume):
         return other is self or isinstance(other, FsspecVolume) and overlap(self.url, other.url)
 
     def load(self, key: str) -> IOHandle:
-        """Load a file object at the source path of this volume store: one
-        metadata request, whose size the handle (a ``FsspecFile``) keeps.
-        """
+        """Load the file at a key: one metadata request, whose size it keeps."""
         key, path = self._resolve(key)
         try:
             with translate_errors(key, self.describe()):
@@ -316,59 +294,40 @@ class FsspecVolume(StorageVolume):
         return self._handle(path, key, info.get('size'), listed_time(info))
 
     def mkdir(self, path: str) -> None:
-        """Create the directory with the given (relative) path and all of its
-        parent directories.
-
-        Does not raise an error if the directory exists.
-        """
+        """Create the directory at the key and its parents (an existing one is fine)."""
         key, dirpath = self._resolve(path)
         with translate_errors(key, self.describe(), missing=VolumeNotFoundError):
             self.writes.makedirs(dirpath)
 
     def store(self, file: IOHandle, dst: str) -> None:
-        """Store a given file object at the destination path of this volume
-        store, streaming it in chunks.
-        """
+        """Store a file object at the destination key, streamed in chunks."""
         key, path = self._resolve(dst)
         with translate_errors(key, self.describe(), missing=VolumeNotFoundError):
             self.writes.put(file, key, path)
 
     def to_dict(self) -> Dict[str, Any]:
-        """Get dictionary serialization for the storage volume.
-
-        The document names the volume by URL; storage options (which may hold
-        credentials) are not serialized.
+        """Get the volume's document: its URL, never its storage options
+        (which may hold credentials).
         """
         return FsspecStore(url=self.url, identifier=self.identifier)
 
     def walk(self, src: Optional[str]) -> List[Tuple[str, IOHandle]]:
-        """Get list of all files at the given source path, sorted by key.
-
-        A file gives a single entry whose key equals ``src``; a folder gives all
-        files below it; None or '' gives every file of the volume. Each handle
-        carries the size from the listing. Temporary files of unfinished writes
-        (``.name.<hex>.part``, left when a connection dropped before they were
-        renamed or removed) are not listed. See ``iter_walk`` for a stream.
+        """Get list of all files at the given source path, sorted by key: a
+        file gives itself, a folder (or '' and None: the root) every file
+        below it, without the temporary files of unfinished writes; each
+        handle carries the listed size. ``iter_walk`` gives them as a stream.
         """
         return list(self.iter_walk(src))
 
     def iter_walk(self, src: Optional[str]) -> Iterator[Tuple[str, IOHandle]]:
         """Stream what ``walk(src)`` lists, in the order of the keys, each
-        handle built as its file passes: on local disk and S3 the listing
-        streams too (a folder, a page at a time), so memory does not grow with
-        the number of files.
+        handle built as its file passes; on local disk and S3 the listing
+        streams too (see :mod:`flowserv_fsspec.listing`).
         """
         key, path = self._resolve(src, allow_empty=True)
-        below = key + '/' if key else ''
-        is_temporary, handle = self.writes.is_temporary, self._handle
-        cut_key = key_cutter(self.root)
-        for name, size, seconds in self._listing(path, key):
-            if is_temporary(name):
-                continue
-            filekey = key if name == path and key else cut_key(name)
-            if filekey is None or (filekey != key and not filekey.startswith(below)):
-                continue
-            yield filekey, handle(name, filekey, size, seconds)
+        return files_below(
+            self._listing(path, key), self.root, key, path, self.writes.is_temporary, self._handle
+        )
 
     def __repr__(self) -> str:
         return f'<{type(self).__name__} {self.url} id={self.identifier}>'

@@ -15,8 +15,9 @@ from flowserv_fsspec.backends import check_options
 from flowserv_fsspec.documents import make_doc, read_args
 from flowserv_fsspec.errors import InvalidConfigurationError, InvalidKeyError, VolumeNotFoundError
 from flowserv_fsspec.handles import modified_of
+from flowserv_fsspec.listing import Entry
 from flowserv_fsspec.translate import translate_errors
-from flowserv_fsspec.volume import Entry, FsspecVolume
+from flowserv_fsspec.volume import FsspecVolume
 from flowserv_fsspec.writes import FolderWrites
 
 

@@ -23,9 +23,9 @@ from flowserv_fsspec.errors import InvalidConfigurationError, StorageError, Volu
 from flowserv_fsspec.files import FsspecFile
 from flowserv_fsspec.handles import COPY_CHUNK, Modified
 from flowserv_fsspec.leftovers import Leftover
+from flowserv_fsspec.listing import Entry
 from flowserv_fsspec.parts import Ranges
 from flowserv_fsspec.translate import translate_errors
-from flowserv_fsspec.volume import Entry
 from flowserv_fsspec.writes import raise_first
 
 
