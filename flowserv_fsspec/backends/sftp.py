@@ -137,7 +137,8 @@ class SftpVolume(FsspecVolume):
 
     def _connect(self, options: Dict[str, Any]) -> AbstractFileSystem:
         """Connect an ``sshfs.SSHFileSystem`` (sshfs connects when built: a
-        refused login or an unreachable host fails here). The server's host
+        refused login or an unreachable host fails here; a cached filesystem
+        whose connection was lost is replaced). The server's host
         key must be in ``~/.ssh/known_hosts`` (asyncssh's default, which
         sshfs turns off) unless the option ``known_hosts`` says otherwise
         (a file, keys, or None to trust any key).
@@ -157,7 +158,11 @@ class SftpVolume(FsspecVolume):
         try:
             where = f'SFTP folder {self._url(self.remotedir)}'
             with translate_errors('', where, missing=VolumeNotFoundError):
-                return sshfs.SSHFileSystem(self.hostname, port=self.port or 22, **options)
+                fs = sshfs.SSHFileSystem(self.hostname, port=self.port or 22, **options)
+                if fs.client.is_closed():  # fsspec's cached instance, its connection lost
+                    sshfs.SSHFileSystem.clear_instance_cache()
+                    fs = sshfs.SSHFileSystem(self.hostname, port=self.port or 22, **options)
+                return fs
         except StorageError as ex:
             if not isinstance(ex.__cause__, asyncssh.HostKeyNotVerifiable):
                 raise

@@ -109,3 +109,24 @@ def test_read_only_filesystem_gives_typed_errors_on_write(tmp_path):
     with pytest.raises(UnsupportedOperationError):
         volume.delete('inner/data.txt')
     assert files_of(volume) == {'inner/data.txt': b'zipped'}
+
+
+def test_a_lost_sftp_connection_is_not_reused_by_the_next_volume(sftp_server, tmp_path):
+    """fsspec caches one filesystem per server and options: a volume built
+    after that filesystem's connection was lost (a server restart, a network
+    cut; in the suite, a forked worker) connects again instead of failing
+    with 'Connection not open' on every operation."""
+    import time
+
+    from flowserv_fsspec import SftpVolume
+    from flowserv_fsspec.testing import files_of, put
+    folder = str(sftp_server.root / 'lost-connection')
+    put(SftpVolume(folder, '127.0.0.1', port=sftp_server.port), 'a.txt', b'1')
+    lost = SftpVolume(folder, '127.0.0.1', port=sftp_server.port).fs
+    lost.client.close()
+    deadline = time.monotonic() + 10
+    while not lost.client.is_closed() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    volume = SftpVolume(folder, '127.0.0.1', port=sftp_server.port)
+    assert volume.fs is not lost
+    assert files_of(volume) == {'a.txt': b'1'}
