@@ -5,8 +5,9 @@ command line in subprocesses, its run store on moto's S3 server over HTTP
 import shutil
 from pathlib import Path
 
+from transcript import Transcript, base_environment, console_blocks
+
 from flowserv_fsspec.testing.moto_server import MotoS3Server
-from tests.transcript import Transcript, base_environment, console_blocks
 
 
 GUIDE = Path(__file__).parent.parent.parent / 'docs' / 'deployment.md'
