@@ -139,19 +139,13 @@ def ls_rows(
     when ``sizes``) and whether it is a folder. Files come in key order, so a
     folder's files come one after the other and each row is given once.
     """
-    row: Optional[List[Any]] = None
-    for name, handle in files:
-        head, sep, _ = name.partition('/')
-        entry = name if recursive or not sep else head + '/'
-        size = handle.size() if sizes else 0
-        if row is not None and row[0] == entry:
-            row[1] += size
-            continue
-        if row is not None:
-            yield row[0], row[1], row[2]
-        row = [entry, size, entry.endswith('/')]
-    if row is not None:
-        yield row[0], row[1], row[2]
+    def row_name(item: Tuple[str, IOHandle]) -> str:
+        head, sep, _ = item[0].partition('/')
+        return item[0] if recursive or not sep else head + '/'
+
+    for name, group in itertools.groupby(files, key=row_name):
+        size = sum(handle.size() for _, handle in group) if sizes else 0
+        yield name, size, name.endswith('/')
 
 
 ESCAPES = {'\\': '\\\\', '\n': '\\n', '\t': '\\t', '\r': '\\r'}

@@ -81,6 +81,13 @@ def list_folder(path: str) -> List[os.DirEntry]:  # type: ignore[type-arg]
         return []
 
 
+def listing_order(entry: os.DirEntry[str]) -> str:
+    """Sort key of a folder's entry among the keys below the folder: a folder
+    sorts as its name and a '/' (``a-1`` before ``a/b``: '-' sorts before '/').
+    """
+    return entry.name + '/' if entry.is_dir(follow_symlinks=False) else entry.name
+
+
 class LocalVolume(FsspecVolume):
     """Storage volume for the files below a base directory on local disk.
 
@@ -216,14 +223,12 @@ class LocalVolume(FsspecVolume):
                     yield entry.path, info.st_size, info.st_mtime
 
     def _entries(self, folder: str, key: str) -> List[os.DirEntry]:  # type: ignore[type-arg]
-        """List a folder's entries in the order of the paths below them: a
-        folder sorts as its name and a '/' (``a-1`` before ``a/b``).
+        """List a folder's entries in the order of the paths below them
+        (:func:`listing_order`).
         """
         with translate_errors(key, self.describe(), missing=VolumeNotFoundError):
             entries = list_folder(folder)
-        return sorted(entries, key=lambda e: e.name + '/' if e.is_dir(follow_symlinks=False) else (
-            e.name
-        ))
+        return sorted(entries, key=listing_order)
 
     def _folder_volume(self, key: str, path: str, identifier: Optional[str]) -> LocalVolume:
         basedir = os.path.join(self.basedir, *key.split('/'))
