@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import uuid
 from abc import ABCMeta, abstractmethod
-from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
+from itertools import chain, islice
+from operator import itemgetter
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 from fsspec.callbacks import Callback
 
@@ -27,11 +29,13 @@ from flowserv_fsspec.handles import read_stream as read_stream
 from flowserv_fsspec.keys import normalize_key
 from flowserv_fsspec.leftovers import Leftover
 from flowserv_fsspec.plan import (
+    Listing,
     Pair,
     Progress,
+    Refusals,
     destinations,
-    refuse_duplicates,
-    refuse_file_folder_clashes,
+    needs_check,
+    refuse_unsafe,
     stream_into,
 )
 
@@ -173,6 +177,15 @@ class StorageVolume(metaclass=ABCMeta):
         """
         return []
 
+    @property
+    def folders(self) -> Optional[bool]:
+        """Whether the storage has folders, so that no key names a file and a
+        folder at once (None: not known). Copies check a plan whole before
+        writing only where a refusal could otherwise come late (see
+        :func:`flowserv_fsspec.plan.needs_check`).
+        """
+        return None
+
     def key_type(self, key: Optional[str] = None) -> Optional[str]:
         """Tell what a key names: ``'file'``, ``'folder'`` or None (nothing).
 
@@ -259,27 +272,20 @@ class StorageVolume(metaclass=ABCMeta):
         folder = prefix.rpartition('/')[0]
         return [key for key, _ in self.walk(folder) if key.startswith(prefix)]
 
-    def receive(self, pairs: List[Pair], progress: Progress, source: StorageVolume) -> None:
+    def receive(self, pairs: Iterable[Pair], progress: Progress, source: StorageVolume) -> None:
         """Write the planned files to this volume (the last step of
-        ``copy_files``): one ``store()`` per file, after refusing a plan that
-        makes one key a file and a folder. Volumes with a cheaper way override
-        it.
+        ``copy_files``), as the checked plan streams: one ``store()`` per
+        file. Volumes with a cheaper way override it.
 
         Parameters
         ----------
-        pairs: list of (string, flowserv_fsspec.handles.IOHandle, string)
+        pairs: iterable of (string, flowserv_fsspec.handles.IOHandle, string)
             Source key, handle and validated destination key of each file.
         progress: flowserv_fsspec.plan.Progress
             Record of the keys written (and the progress callback).
         source: flowserv_fsspec.base.StorageVolume
             Volume that the handles belong to.
-
-        Raises
-        ------
-        flowserv_fsspec.errors.UnsafeOperationError
-            Before any write.
         """
-        refuse_file_folder_clashes(pairs, self.describe())
         stream_into(self, pairs, progress)
 
     @abstractmethod
@@ -337,6 +343,10 @@ class StorageVolume(metaclass=ABCMeta):
 
 # -- Copying between volumes -------------------------------------------------
 
+PLAN_HELD = 10_000
+"""Files of a plan held to check it without a second listing (see :func:`checked`)."""
+
+
 def copy_files(
     src: Union[str, List[str], None], source: StorageVolume, dst: Optional[str],
     target: StorageVolume, verbose: bool = False, callback: Optional[Callback] = None
@@ -347,7 +357,8 @@ def copy_files(
     A single file is copied to ``dst`` (or to its own key when ``dst`` is
     None). The files of a folder keep their path below that folder and are
     placed below ``dst`` (or below the target's root when ``dst`` is None).
-    None or '' copies the whole source volume.
+    None or '' copies the whole source volume. The source is listed as a
+    stream (see :func:`plan`).
 
     Parameters
     ----------
@@ -363,8 +374,9 @@ def copy_files(
         Print information about source and target volume and the files that are
         being copied.
     callback: fsspec.callbacks.Callback, default=None
-        Progress: ``set_size`` with the total bytes, ``relative_update`` with
-        each copied file's bytes.
+        Progress: ``set_size`` with the bytes of the files listed so far
+        (growing while the listing streams), ``relative_update`` with each
+        copied file's bytes.
 
     Returns
     -------
@@ -373,69 +385,143 @@ def copy_files(
     """
     if verbose:
         print(f'Copy files from {source.describe()} to {target.describe()}')
-    pairs = plan(src, source, dst)
-    copy_planned(pairs, source, target, callback)
-    if verbose:
-        for key, _, dstkey in pairs:
-            print(f'copied {key} to {dstkey}')
-    return [dstkey for _, _, dstkey in pairs]
+    return copy_planned(
+        plan(src, source, dst, target), source, target, callback,
+        report=(lambda key, dstkey: print(f'copied {key} to {dstkey}')) if verbose else None
+    )
 
 
 def copy_planned(
-    pairs: List[Pair], source: StorageVolume, target: StorageVolume,
-    callback: Optional[Callback] = None
-) -> None:
-    """Copy listed files (source key, handle, destination key) with the
-    cheapest strategy that the target knows (its ``receive()``).
+    pairs: Iterable[Pair], source: StorageVolume, target: StorageVolume,
+    callback: Optional[Callback] = None, report: Optional[Callable[[str, str], None]] = None
+) -> List[str]:
+    """Copy planned files (source key, handle, destination key) with the
+    cheapest strategy that the target knows (its ``receive()``), as the
+    plan streams.
 
     Parameters
     ----------
-    pairs: list of (string, flowserv_fsspec.handles.IOHandle, string)
-        Files from ``source.walk()`` and their destination keys (validated).
+    pairs: iterable of (string, flowserv_fsspec.handles.IOHandle, string)
+        Files of ``source`` and their destination keys (validated and checked:
+        see :func:`plan`).
     source: flowserv_fsspec.base.StorageVolume
         Volume that the handles belong to.
     target: flowserv_fsspec.base.StorageVolume
         Volume to copy to.
     callback: fsspec.callbacks.Callback, default=None
         Progress in bytes.
+    report: callable, default=None
+        Told the source and destination key of each file copied.
+
+    Returns
+    -------
+    list of string
+        The destination keys copied, in the order of the plan.
 
     Raises
     ------
     flowserv_fsspec.errors.UnsafeOperationError
-        Two files for one destination key (nothing was copied).
+        A plan refused before any write.
     flowserv_fsspec.errors.VolumeNotFoundError
         The target's bucket or container does not exist.
     flowserv_fsspec.errors.TransferError
         A copy that stopped part way, naming the files done and pending.
     """
-    refuse_duplicates(pairs, target.describe())
-    progress = Progress(target.describe(), callback)
-    if callback is not None:
-        # Sizes of foreign handles may cost a download (flowserv's S3File):
-        # only asked for when someone is watching.
-        callback.set_size(sum(file.size() for _, file, _ in pairs))
+    progress = Progress(target.describe(), callback, report)
+    taken = progress.take(pairs)
     try:
         if isinstance(target, StorageVolume):
-            target.receive(pairs, progress, source)
+            target.receive(taken, progress, source)
         else:  # flowserv's own volumes only store
-            refuse_file_folder_clashes(pairs, target.describe())
-            stream_into(target, pairs, progress)
-    except (UnsafeOperationError, VolumeNotFoundError):
-        raise  # refused before any write, or the target's container is missing
+            stream_into(target, taken, progress)
     except Exception as ex:
-        done = set(progress.done)
-        pending = [dstkey for _, _, dstkey in pairs if dstkey not in done]
+        if isinstance(ex, (UnsafeOperationError, VolumeNotFoundError)) and not progress.done:
+            raise  # refused before any write, or the target's container is missing
+        pending = progress.pending(taken)
         failed = getattr(ex, 'key', None) or (pending[0] if pending else '')
         raise TransferError(
             failed, source.describe(), target.describe(), progress.done, pending, ex
         ) from ex
+    return progress.done
 
 
-def plan(src: Union[str, List[str], None], source: StorageVolume, dst: Optional[str]) -> List[Pair]:
-    """List the files to copy and their destination keys (one walk per source);
-    every destination key is validated before anything is copied.
+def plan(
+    src: Union[str, List[str], None], source: StorageVolume, dst: Optional[str],
+    target: Any
+) -> Iterator[Pair]:
+    """Stream the files to copy with their destination keys, validated as
+    they come (one listing per source path, in turn).
+
+    Before the first file is given, a plan that could be refused later on
+    (two files for one destination key, a key that would be a file and a
+    folder on a target with folders) is checked whole: the source is listed
+    once more and merged in the order of the destination keys, holding a few
+    keys only (:class:`flowserv_fsspec.plan.Refusals`).
+
+    Parameters
+    ----------
+    src: str or list of string
+        Source key(s) ('' or None: the whole volume).
+    source: flowserv_fsspec.base.StorageVolume
+        Volume listed.
+    dst: string
+        Destination key.
+    target: flowserv_fsspec.base.StorageVolume or flowserv.volume.base.StorageVolume
+        Volume copied to (flowserv's own count as having folders).
+
+    Returns
+    -------
+    iterator of (string, flowserv_fsspec.handles.IOHandle, string)
+
+    Raises
+    ------
+    flowserv_fsspec.errors.InvalidKeyError
+    flowserv_fsspec.errors.UnsafeOperationError
     """
-    pairs: List[Pair] = list()
-    for path in src if isinstance(src, list) else [src]:
-        pairs.extend(destinations(path, source.walk(src=path), dst))
-    return pairs
+    paths: List[Optional[str]] = list(src) if isinstance(src, list) else [src]
+    files = chain.from_iterable(
+        destinations(path, listing_of(source)(path), dst) for path in paths
+    )
+    return checked(files, paths, source, dst, target)
+
+
+def checked(
+    files: Iterator[Pair], paths: List[Optional[str]], source: StorageVolume,
+    dst: Optional[str], target: Any
+) -> Iterator[Pair]:
+    """Give a plan (``files``, from the listings of ``paths``) on, once it
+    is known that no refusal can come after its first write (see
+    :func:`plan`): a plan of up to PLAN_HELD files is checked as listed, a
+    longer one by listing the source again. The first files are listed
+    and checked now, so that a bad key or a refusal is raised here.
+    """
+    held = list(islice(files, 1))
+    source_folders = source.folders if isinstance(source, StorageVolume) else None
+    if needs_check(paths, held[0] if held else None, dst, source_folders, folders_of(target)):
+        held.extend(islice(files, PLAN_HELD - 1))
+        if len(held) < PLAN_HELD:
+            refusals_for(target).check_all(sorted(held, key=itemgetter(2)))
+        else:
+            refuse_unsafe(paths, listing_of(source), dst, refusals_for(target))
+    return chain(held, files)
+
+
+def listing_of(source: Any) -> Listing:
+    """Get the streamed listing of a source volume (of flowserv's own: its
+    ``walk``, sorted).
+    """
+    if isinstance(source, StorageVolume):
+        return source.iter_walk
+    return lambda path: iter(sorted(source.walk(path), key=itemgetter(0)))
+
+
+def folders_of(target: Any) -> Optional[bool]:
+    """Whether a target volume has folders (flowserv's own volumes: yes)."""
+    return target.folders if isinstance(target, StorageVolume) else True
+
+
+def refusals_for(target: Any) -> Refusals:
+    """Get the checks of a plan that copies to ``target`` (see
+    :class:`flowserv_fsspec.plan.Refusals`).
+    """
+    return Refusals(target.describe(), folders=folders_of(target) is not False)

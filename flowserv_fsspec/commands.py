@@ -15,7 +15,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, TextIO, Tuple
 
 from fsspec.callbacks import Callback, TqdmCallback
 
-from flowserv_fsspec.base import StorageVolume, copy_planned
+from flowserv_fsspec.base import StorageVolume, checked, copy_planned
 from flowserv_fsspec.cleanup import cleanup
 from flowserv_fsspec.errors import UnknownFileError, VolumeError
 from flowserv_fsspec.handles import IOHandle, copy_into
@@ -58,16 +58,8 @@ def stream_location(
     return volume, key, itertools.chain([first], files)
 
 
-def walk_location(args: argparse.Namespace, location: str) -> Tuple[StorageVolume, str, Files]:
-    """List the files at a location: its volume, key and the walk result
-    (see :func:`stream_location`).
-    """
-    volume, key, files = stream_location(args, location)
-    return volume, key, list(files)
-
-
 def is_file(files: Files, key: str) -> bool:
-    """Whether a walk result names the single file ``key``."""
+    """Whether a walk's first two files (or all) name the single file ``key``."""
     return bool(key) and len(files) == 1 and files[0][0] == key
 
 
@@ -78,9 +70,15 @@ def relative(
     key itself (a file, or on object stores a file beside a folder of the same
     name) keeps its name.
     """
-    cut = len(key) + 1 if key else 0
     for filekey, handle in files:
-        yield (key.rpartition('/')[2] if filekey == key else filekey[cut:]), handle
+        yield relative_name(filekey, key), handle
+
+
+def relative_name(filekey: str, key: str) -> str:
+    """Name a file found by walking ``key`` as seen from the walked location
+    (see :func:`relative`).
+    """
+    return key.rpartition('/')[2] if filekey == key else filekey[len(key) + 1 if key else 0:]
 
 
 def emit(args: argparse.Namespace, data: Any, lines: List[str]) -> None:
@@ -231,25 +229,36 @@ def confirm(question: str) -> bool:
 
 
 def cmd_cp(args: argparse.Namespace) -> int:
-    """Copy a file or folder from one location to another."""
-    source, key, files = walk_location(args, args.src)
-    if is_file(files, key):
+    """Copy a file or folder from one location to another, as the source
+    listing streams (``--dry-run``: print each file the copy would write).
+    """
+    source, key, files = stream_location(args, args.src)
+    head = list(itertools.islice(files, 2))
+    if is_file(head, key):
         if args.dst.endswith('/'):
             target, dstkey = open_location(args.dst, **options(args)), key.rpartition('/')[2]
         else:
             target, dstkey = split_location(args.dst, **options(args))
     else:
         target, dstkey = open_location(args.dst, **options(args)), None
-    pairs = destinations(key, files, dstkey)
-    if not args.dry_run:
-        with_progress(args, lambda bar: copy_planned(pairs, source, target, callback=bar))
+    pairs = checked(
+        destinations(key, itertools.chain(head, files), dstkey), [key], source, dstkey, target
+    )
     verb = 'would copy' if args.dry_run else 'copied'
-    names = [name for name, _ in relative(files, key)]  # keys as seen from the source URL
-    lines = [
-        f'{verb} {escaped(n)} -> {escaped(d)}' for n, (_, _, d) in zip(names, pairs)
-    ] if args.dry_run else []
-    emit(args, {'copied': [dst for _, _, dst in pairs], 'dry_run': args.dry_run},
-         lines + ([] if args.quiet else [f'{verb} {len(pairs)} file(s) to {shown_url(args.dst)}']))
+    copied: List[str] = []
+    count = 0
+    if args.dry_run:
+        for filekey, _, dst in pairs:
+            count += 1
+            if args.json:
+                copied.append(dst)
+            else:
+                print(f'{verb} {escaped(relative_name(filekey, key))} -> {escaped(dst)}')
+    else:
+        copied = with_progress(args, lambda bar: copy_planned(pairs, source, target, callback=bar))
+        count = len(copied)
+    emit(args, {'copied': copied, 'dry_run': args.dry_run},
+         [] if args.quiet else [f'{verb} {count} file(s) to {shown_url(args.dst)}'])
     return 0
 
 

@@ -32,10 +32,11 @@ import logging
 import os
 import sys
 import tempfile
+from operator import itemgetter
 from typing import Any, Dict, List
 
 from flowserv_fsspec.backends.local import FStore, LocalVolume
-from flowserv_fsspec.base import copy_planned
+from flowserv_fsspec.base import copy_planned, refusals_for
 from flowserv_fsspec.errors import InvalidConfigurationError, UnknownFileError, VolumeError
 from flowserv_fsspec.handles import IOBuffer, IOHandle
 from flowserv_fsspec.plan import destinations
@@ -242,8 +243,12 @@ def update_and_collect(self: Any, store: Any, files: List[str]) -> None:
         return
     # Each output under its own key: a folder's files below that folder (a
     # copy of a folder without a destination would put them at the root).
-    pairs = [pair for name, found in outputs.items() for pair in destinations(name, found, name)]
-    copy_planned(pairs, store, self.get(DEFAULT_STORE))
+    pairs = sorted((
+        pair for name, found in outputs.items() for pair in destinations(name, found, name)
+    ), key=itemgetter(2))
+    target = self.get(DEFAULT_STORE)
+    refusals_for(target).check_all(pairs)
+    copy_planned(pairs, store, target)
     for _, _, key in pairs:
         self.files.setdefault(key, []).append(DEFAULT_STORE)
 

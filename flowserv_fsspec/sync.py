@@ -26,7 +26,7 @@ from typing import List, Optional
 
 from fsspec.callbacks import Callback
 
-from flowserv_fsspec.base import StorageVolume, copy_planned
+from flowserv_fsspec.base import StorageVolume, copy_planned, refusals_for
 from flowserv_fsspec.errors import UnsafeOperationError, VolumeNotFoundError
 from flowserv_fsspec.handles import COPY_CHUNK, IOHandle, modified_of, read_stream
 from flowserv_fsspec.march import march
@@ -116,6 +116,7 @@ def sync_files(
             raise UnsafeOperationError(what, 'the source is a file (sync copies folders; use cp)')
     result = SyncResult()
     pairs: List[Pair] = []
+    refusals = refusals_for(target)
     source_files = chain([first], files) if first is not None else files
     for key, file, other in march(source_files, target.iter_walk(None)):
         if file is None:
@@ -124,6 +125,7 @@ def sync_files(
         elif other is not None and same(file, other, checksum, size_only):
             result.unchanged += 1
         else:
+            refusals.check(key, key)
             result.copied.append(key)
             pairs.append((key, file, key))
     if result.deleted and first is None and not allow_empty_source:

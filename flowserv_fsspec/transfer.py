@@ -18,7 +18,8 @@ This module knows the target only by the methods of :class:`Target`; it
 imports neither the volume classes nor the contract's volume.
 """
 
-from typing import List, Optional, Protocol, Sequence, Union
+from itertools import groupby
+from typing import Callable, Iterable, Iterator, List, Optional, Protocol, Sequence, Union
 
 from fsspec import AbstractFileSystem
 
@@ -58,15 +59,15 @@ class Target(Protocol):
         """Store one file, streamed."""
 
 
-def receive(target: Target, pairs: List[Pair], progress: Progress, same_fs: bool) -> None:
+def receive(target: Target, pairs: Iterable[Pair], progress: Progress, same_fs: bool) -> None:
     """Copy planned files into an fsspec-backed volume with the cheapest
-    strategy for each.
+    strategy for each, batch by batch as the plan streams, in its order.
 
     Parameters
     ----------
     target: flowserv_fsspec.transfer.Target
         The receiving volume.
-    pairs: list of (string, flowserv_fsspec.handles.IOHandle, string)
+    pairs: iterable of (string, flowserv_fsspec.handles.IOHandle, string)
         Source key, handle and validated destination key of each file.
     progress: flowserv_fsspec.plan.Progress
         Record of the keys written.
@@ -74,35 +75,51 @@ def receive(target: Target, pairs: List[Pair], progress: Progress, same_fs: bool
         Whether the source volume is on the target's filesystem.
     """
     if same_fs:
-        copy_server_side(pairs, target, progress)
+        for batch in batches(pairs):
+            copy_server_side(batch, target, progress)
         return
-    small: List[Pair] = list()
-    large: List[Pair] = list()
-    for pair in pairs:
-        key, file, dstkey = pair
-        if not isinstance(file, FsspecFile):
-            large.append(pair)
-        elif file.size() <= BULK_FILE_LIMIT:
-            small.append(pair)
-        else:
-            large.append((key, StreamedFile(file), dstkey))
-    copy_bulk(small, target, progress)
-    stream_into(target, large, progress)
+    for batch in batches(pairs, weight=bulk_size, max_weight=BULK_BATCH_BYTES):
+        for small, run in groupby(batch, key=lambda pair: bulk_size(pair) is not None):
+            if small:
+                copy_bulk(list(run), target, progress)
+            else:
+                stream_into(target, (
+                    (key, StreamedFile(file) if isinstance(file, FsspecFile) else file, dstkey)
+                    for key, file, dstkey in run
+                ), progress)
 
 
-def batches(pairs: List[Pair], max_bytes: Optional[int] = None) -> List[List[Pair]]:
-    """Split pairs into batches of at most BULK_BATCH_FILES files and max_bytes."""
-    result: List[List[Pair]] = list()
+def bulk_size(pair: Pair) -> Optional[int]:
+    """Give the size of a file that moves in a bulk batch (a small file of an
+    fsspec filesystem); None for a file that is streamed.
+    """
+    file = pair[1]
+    if not isinstance(file, FsspecFile):
+        return None
+    size = file.size()
+    return size if size <= BULK_FILE_LIMIT else None
+
+
+def batches(
+    pairs: Iterable[Pair], weight: Callable[[Pair], Optional[int]] = lambda pair: None,
+    max_weight: Optional[int] = None
+) -> Iterator[List[Pair]]:
+    """Take files from a plan in batches of at most BULK_BATCH_FILES files
+    whose weights (bytes held in memory; None: none) add up to at most
+    ``max_weight``.
+    """
     batch: List[Pair] = list()
-    size = 0
+    total = 0
     for pair in pairs:
-        nbytes = pair[1].size()
-        if batch and (len(batch) == BULK_BATCH_FILES or (max_bytes and size + nbytes > max_bytes)):
-            result.append(batch)
-            batch, size = list(), 0
+        nbytes = weight(pair) or 0
+        full = len(batch) == BULK_BATCH_FILES
+        if batch and (full or (max_weight is not None and total + nbytes > max_weight)):
+            yield batch
+            batch, total = list(), 0
         batch.append(pair)
-        size += nbytes
-    return result + [batch] if batch else result
+        total += nbytes
+    if batch:
+        yield batch
 
 
 def fsspec_files(batch: Sequence[Pair]) -> List[FsspecFile]:
@@ -115,7 +132,7 @@ def fsspec_files(batch: Sequence[Pair]) -> List[FsspecFile]:
     return files
 
 
-def copy_server_side(pairs: List[Pair], target: Target, progress: Progress) -> None:
+def copy_server_side(pairs: Iterable[Pair], target: Target, progress: Progress) -> None:
     """Copy within one filesystem: no payload passes through the client. A
     file copied onto itself is left as it is.
     """
@@ -134,11 +151,11 @@ def copy_server_side(pairs: List[Pair], target: Target, progress: Progress) -> N
         progress.finished(batch, outcomes)
 
 
-def copy_bulk(pairs: List[Pair], target: Target, progress: Progress) -> None:
+def copy_bulk(pairs: Iterable[Pair], target: Target, progress: Progress) -> None:
     """Copy small files between two filesystems: one concurrent read and one
     concurrent write per batch. A file that cannot be read is not written.
     """
-    for batch in batches(pairs, max_bytes=BULK_BATCH_BYTES):
+    for batch in batches(pairs, weight=bulk_size, max_weight=BULK_BATCH_BYTES):
         contents = read_all(batch)
         readable = [(i, data) for i, data in enumerate(contents) if isinstance(data, bytes)]
         written = target.writes.put_many(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import time
-from typing import Any, Dict, Iterator, List, Optional, Tuple, Type
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Type
 
 from fsspec import AbstractFileSystem
 
@@ -124,14 +124,18 @@ class FsspecVolume(StorageVolume):
         mtime = None if seconds is None else Modified(seconds, self.writes.keeps_times)
         return FsspecFile(self.fs, path, key, self.describe(), size, self.parts, mtime)
 
-    def receive(self, pairs: List[Pair], progress: Progress, source: StorageVolume) -> None:
+    def receive(self, pairs: Iterable[Pair], progress: Progress, source: StorageVolume) -> None:
         """Write planned files: server-side from a volume on the same
         filesystem, in concurrent batches from other fsspec filesystems,
         streamed otherwise (see :mod:`flowserv_fsspec.transfer`).
         """
-        self.writes.check_plan(pairs, self.describe())
         same_fs = isinstance(source, FsspecVolume) and source.fs == self.fs
         transfer.receive(self, pairs, progress, same_fs)
+
+    @property
+    def folders(self) -> bool:
+        """Whether the storage has folders (the write policy's ``folders``)."""
+        return self.writes.folders
 
     @property
     def url(self) -> str:

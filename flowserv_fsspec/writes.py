@@ -35,7 +35,6 @@ from flowserv_fsspec.files import FsspecFile
 from flowserv_fsspec.handles import IOBuffer, IOHandle, Modified, copy_into
 from flowserv_fsspec.keys import is_temp_path, temp_path
 from flowserv_fsspec.parts import Parts
-from flowserv_fsspec.plan import Pair, refuse_file_folder_clashes
 
 
 WRITE_BLOCK_SIZE = 8 * 1024 * 1024
@@ -76,6 +75,10 @@ class ReadFile(IOBuffer):
 class Writes:
     """The write policy of a volume's filesystem (see the module)."""
 
+    folders: bool = False
+    """Whether the storage has folders: a key names a file or a folder, never
+    both (a copy that would need both is refused before it writes)."""
+
     keeps_times: bool = False
     """Whether a written file keeps its source's modification time (local
     disk sets it): a sync compares such times for equality, others by which
@@ -102,14 +105,6 @@ class Writes:
         Raises
         ------
         flowserv_fsspec.errors.InvalidKeyError
-        """
-
-    def check_plan(self, pairs: List[Pair], volume: str) -> None:
-        """Refuse, before any write, a copy that the storage cannot hold.
-
-        Raises
-        ------
-        flowserv_fsspec.errors.UnsafeOperationError
         """
 
     def is_temporary(self, path: str) -> bool:
@@ -168,9 +163,7 @@ class Writes:
 class FolderWrites(Writes):
     """Temporary name, then rename: the target is replaced whole or not at all."""
 
-    def check_plan(self, pairs: List[Pair], volume: str) -> None:
-        """Refuse a copy that makes one key a file and the folder of another."""
-        refuse_file_folder_clashes(pairs, volume)
+    folders = True
 
     def is_temporary(self, path: str) -> bool:
         """Whether a listed path is the temporary file of a write."""

@@ -140,7 +140,7 @@ def test_a_file_replaced_after_listing_is_copied_whole(tmp_path, bucket, new, di
     local, s3 = LocalVolume(tmp_path / 'src'), S3Volume(bucket, 'src')
     source, target = (local, s3) if direction == 'local->s3' else (s3, LocalVolume(tmp_path / 't'))
     put(source, 'f.txt', b'the first version')
-    pairs = plan(None, source, None)  # sizes as listed
+    pairs = list(plan(None, source, None, target))  # sizes as listed
     put(source, 'f.txt', new)  # replaced before the copy reads it
     copy_planned(pairs, source, target)
     assert files_of(target) == {'f.txt': new}
@@ -155,10 +155,10 @@ def test_a_big_file_replaced_after_listing_is_copied_whole(tmp_path, make_volume
     source = make_volume(backend)
     first, second = os.urandom(10_485_767), os.urandom(15_728_651)
     put(source, 'big.bin', first)
-    pairs = plan(None, source, None)
-    put(source, 'big.bin', second)
     target = LocalVolume(tmp_path / 'dst') if into == 'local' else from_url(
         f'memory://{tmp_path.name}/dst')
+    pairs = list(plan(None, source, None, target))
+    put(source, 'big.bin', second)
     copy_planned(pairs, source, target)
     assert target.load('big.bin').open().read() == second
 
@@ -169,11 +169,11 @@ def test_a_small_file_that_grew_after_listing_is_streamed(tmp_path):
     import tracemalloc
     source = LocalVolume(tmp_path / 'src')
     put(source, 'app.log', b'x' * 1024)
-    pairs = plan(None, source, None)
-    grown = os.urandom(48 * 2 ** 20)
-    (tmp_path / 'src' / 'app.log').write_bytes(grown)
     # Other filesystem options: another filesystem, so a bulk copy, not a server-side one.
     target = LocalVolume(tmp_path / 'dst', storage_options={'auto_mkdir': True})
+    pairs = list(plan(None, source, None, target))
+    grown = os.urandom(48 * 2 ** 20)
+    (tmp_path / 'src' / 'app.log').write_bytes(grown)
     tracemalloc.start()
     try:
         copy_planned(pairs, source, target)
@@ -192,7 +192,7 @@ def test_race_with_a_writer_tears_no_copy(tmp_path, bucket):
                 for i in range(200)}
     for key, (old, _) in versions.items():
         put(source, key, old)
-    pairs = plan(None, source, None)
+    pairs = list(plan(None, source, None, target))
     stop = threading.Event()
 
     def writer():

@@ -4,6 +4,7 @@ order as it goes."""
 
 import tracemalloc
 
+import pytest
 from s3fs import S3FileSystem
 
 from flowserv_fsspec import LocalVolume, S3Volume
@@ -46,8 +47,6 @@ def test_a_local_listing_holds_a_folder_at_a_time(tmp_path):
 
 
 def test_march_merges_two_sorted_listings_and_refuses_an_unsorted_one():
-    import pytest
-
     from flowserv_fsspec.errors import UnsafeOperationError
     from flowserv_fsspec.march import march
     source = [('a', 1), ('a-1', 2), ('a/b', 3), ('c', 4)]
@@ -89,3 +88,78 @@ def test_an_s3_folder_is_deleted_a_page_at_a_time(s3_server, bucket):
     volume.delete('d')
     assert [key for key, _ in volume.iter_walk(None)] == ['d0/keep']
     assert s3_server.counter.snapshot()['methods']['POST'] == 2  # DeleteObjects
+
+
+def test_a_copy_writes_before_its_listing_ends(tmp_path):
+    """copy_files moves the first batch while the source is still being
+    listed: a plan is a stream, not a list made before the first write."""
+    from flowserv_fsspec import copy_files, from_url
+    for folder in range(3):
+        (tmp_path / 'src' / f'd{folder}').mkdir(parents=True)
+        for i in range(400):
+            (tmp_path / 'src' / f'd{folder}' / f'f{i:03d}').write_bytes(b'x')
+    source = LocalVolume(tmp_path / 'src')
+    target = from_url(f'memory://{tmp_path.name}/copy')
+    listed, at_first_write = [], []
+    real_walk, real_put_many = source.iter_walk, target.writes.put_many
+
+    def counted_walk(src):
+        for item in real_walk(src):
+            listed.append(item[0])
+            yield item
+
+    def recorded_put_many(*args):
+        at_first_write.append(len(listed))
+        return real_put_many(*args)
+
+    source.iter_walk = counted_walk
+    target.writes.put_many = recorded_put_many
+    copied = copy_files(None, source, None, target)
+    assert len(copied) == len(listed) == 1200
+    assert at_first_write[0] < 1200, 'the whole source was listed before the first write'
+    assert sorted(key for key, _ in target.walk(None)) == copied
+
+
+def test_refusals_hold_only_the_keys_that_can_still_clash():
+    """Plans sorted by destination key: a file that would be the folder of a
+    later key is refused even with siblings sorting between them ('x-1'
+    comes between 'x' and 'x/y'); two files for one key are refused; the
+    keys held stay a chain of prefixes of the last key."""
+    from flowserv_fsspec.errors import UnsafeOperationError
+    from flowserv_fsspec.plan import Refusals
+    refusals = Refusals('target', folders=True)
+    for key in ['x', 'x-1', 'x.txt']:
+        refusals.check(f'src/{key}', key)
+    with pytest.raises(UnsafeOperationError, match="'x' would be a file and the folder of 'x/y'"):
+        refusals.check('src/x/y', 'x/y')
+    objects = Refusals('bucket', folders=False)
+    for key in ['x', 'x-1', 'x/y']:  # object stores hold both
+        objects.check(f'a/{key}', key)
+    with pytest.raises(UnsafeOperationError, match="'a/x/y' and 'b/x/y' would both be written"):
+        objects.check('b/x/y', 'x/y')
+    many = Refusals('target', folders=True)
+    for i in range(10_000):
+        many.check(f'd{i // 100}/f{i}', f'd{i // 100:03d}/f{i:05d}')
+    assert len(many.chain) == 1
+    with pytest.raises(UnsafeOperationError, match='not sorted'):
+        many.check('a', 'a')
+
+
+@pytest.mark.parametrize('held', [10_000, 100])
+def test_a_clash_on_a_later_page_is_refused_before_any_write(
+    s3_server, bucket, tmp_path, monkeypatch, held
+):
+    """An object store folder whose 1,500th key is both a file and a folder:
+    the copy to local disk is refused before the first file is written (the
+    plan is checked whole first: as listed when it has at most PLAN_HELD
+    files, else by a second listing, a key chain at a time)."""
+    from flowserv_fsspec import base, copy_files
+    from flowserv_fsspec.errors import UnsafeOperationError
+    monkeypatch.setattr(base, 'PLAN_HELD', held)
+    fs = S3FileSystem(skip_instance_cache=True, **s3_server.storage_options())
+    fs.pipe({f'{bucket}/data/f{i:04d}': b'x' for i in range(1500)})
+    fs.pipe({f'{bucket}/data/f1499/below': b'y'})
+    source = S3Volume(bucket, 'data')
+    with pytest.raises(UnsafeOperationError, match="'f1499' would be a file and the folder"):
+        copy_files(None, source, None, LocalVolume(tmp_path / 'dest'))
+    assert not (tmp_path / 'dest').exists()

@@ -130,7 +130,7 @@ def test_a_failed_part_download_leaves_no_file(bucket, s3_server, tmp_path):
     put(source, 'big.bin', payload(16 * MiB))
     target = LocalVolume(str(tmp_path / 'dst'))
     put(target, 'big.bin', b'previous version')
-    pairs = plan('big.bin', source, 'big.bin')  # listed before the fault
+    pairs = list(plan('big.bin', source, 'big.bin', target))  # listed before the fault
     s3_server.counter.inject(503, count=50)
     with pytest.raises(TransferError) as ex:
         copy_planned(pairs, source, target)
@@ -239,7 +239,7 @@ def test_a_failed_copy_in_parts_leaves_no_object(bucket, s3_server, s3_client, m
     source = s3_volume(bucket, retries=1)
     put(source, 'big.bin', payload(12 * MiB))
     target = source.get_store_for_folder('copy')
-    pairs = plan('big.bin', source, 'big.bin')
+    pairs = list(plan('big.bin', source, 'big.bin', target))
     real = target.fs._call_s3
 
     async def failing(method, *args, **kwargs):
