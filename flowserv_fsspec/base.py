@@ -5,8 +5,9 @@ These keep the methods, arguments and meaning of ``flowserv.volume.base``
 so that code written against flowserv's volumes works with ours. Keys are
 always '/'-separated and relative to the volume root, on every backend.
 
-``copy_files`` lists the source once, checks the plan and hands it to the
-target's ``receive()``: by default a stream of ``store()`` calls; a volume
+``copy_files`` streams the source's listing as a plan, checked before its
+first write (:mod:`flowserv_fsspec.plan`), into the target's ``receive()``:
+by default a stream of ``store()`` calls; a volume
 that knows a cheaper way (server-side or bulk copies, see
 :mod:`flowserv_fsspec.transfer`) overrides it. This module imports no
 implementation.
@@ -16,28 +17,19 @@ from __future__ import annotations
 
 import uuid
 from abc import ABCMeta, abstractmethod
-from itertools import chain, islice
 from operator import itemgetter
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 from fsspec.callbacks import Callback
 
-from flowserv_fsspec.errors import TransferError, UnsafeOperationError, VolumeNotFoundError
+from flowserv_fsspec.errors import UnsafeOperationError, VolumeNotFoundError
 from flowserv_fsspec.handles import IOBuffer as IOBuffer  # re-exported: flowserv's module
 from flowserv_fsspec.handles import IOHandle as IOHandle
 from flowserv_fsspec.handles import read_stream as read_stream
 from flowserv_fsspec.keys import normalize_key
 from flowserv_fsspec.leftovers import Leftover
-from flowserv_fsspec.plan import (
-    Listing,
-    Pair,
-    Progress,
-    Refusals,
-    destinations,
-    needs_check,
-    refuse_unsafe,
-    stream_into,
-)
+from flowserv_fsspec.plan import Ends, Pair, planned
+from flowserv_fsspec.progress import Progress, stream_into
 
 
 # -- Storage volumes ----------------------------------------------------------
@@ -49,6 +41,9 @@ class StorageVolume(metaclass=ABCMeta):
     files and file versions are available in the volume. All keys are
     relative to the volume's root and '/'-separated.
     """
+
+    folders: Optional[bool] = None
+    """Whether no key can name a file and a folder at once (None: not known)."""
 
     def __init__(self, identifier: Optional[str] = None):
         """Initialize the unique volume identifier.
@@ -177,14 +172,6 @@ class StorageVolume(metaclass=ABCMeta):
         """
         return []
 
-    @property
-    def folders(self) -> Optional[bool]:
-        """Whether the storage has folders, so that no key names a file and a
-        folder at once (None: not known). Copies check a plan whole before
-        writing only where a refusal could otherwise come late (see
-        :func:`flowserv_fsspec.plan.needs_check`).
-        """
-        return None
 
     def key_type(self, key: Optional[str] = None) -> Optional[str]:
         """Tell what a key names: ``'file'``, ``'folder'`` or None (nothing).
@@ -281,7 +268,7 @@ class StorageVolume(metaclass=ABCMeta):
         ----------
         pairs: iterable of (string, flowserv_fsspec.handles.IOHandle, string)
             Source key, handle and validated destination key of each file.
-        progress: flowserv_fsspec.plan.Progress
+        progress: flowserv_fsspec.progress.Progress
             Record of the keys written (and the progress callback).
         source: flowserv_fsspec.base.StorageVolume
             Volume that the handles belong to.
@@ -343,10 +330,6 @@ class StorageVolume(metaclass=ABCMeta):
 
 # -- Copying between volumes -------------------------------------------------
 
-PLAN_HELD = 10_000
-"""Files of a plan held to check it without a second listing (see :func:`checked`)."""
-
-
 def copy_files(
     src: Union[str, List[str], None], source: StorageVolume, dst: Optional[str],
     target: StorageVolume, verbose: bool = False, callback: Optional[Callback] = None
@@ -358,7 +341,7 @@ def copy_files(
     None). The files of a folder keep their path below that folder and are
     placed below ``dst`` (or below the target's root when ``dst`` is None).
     None or '' copies the whole source volume. The source is listed as a
-    stream (see :func:`plan`).
+    stream (see :func:`flowserv_fsspec.plan.planned`).
 
     Parameters
     ----------
@@ -386,7 +369,8 @@ def copy_files(
     if verbose:
         print(f'Copy files from {source.describe()} to {target.describe()}')
     return copy_planned(
-        plan(src, source, dst, target), source, target, callback,
+        planned(src if isinstance(src, list) else [src], dst, ends(source, target)),
+        source, target, callback,
         report=(lambda key, dstkey: print(f'copied {key} to {dstkey}')) if verbose else None
     )
 
@@ -403,7 +387,7 @@ def copy_planned(
     ----------
     pairs: iterable of (string, flowserv_fsspec.handles.IOHandle, string)
         Files of ``source`` and their destination keys (validated and checked:
-        see :func:`plan`).
+        see :func:`flowserv_fsspec.plan.planned`).
     source: flowserv_fsspec.base.StorageVolume
         Volume that the handles belong to.
     target: flowserv_fsspec.base.StorageVolume
@@ -437,91 +421,19 @@ def copy_planned(
     except Exception as ex:
         if isinstance(ex, (UnsafeOperationError, VolumeNotFoundError)) and not progress.done:
             raise  # refused before any write, or the target's container is missing
-        pending = progress.pending(taken)
-        failed = getattr(ex, 'key', None) or (pending[0] if pending else '')
-        raise TransferError(
-            failed, source.describe(), target.describe(), progress.done, pending, ex
-        ) from ex
+        raise progress.stopped(ex, taken, source.describe()) from ex
     return progress.done
 
 
-def plan(
-    src: Union[str, List[str], None], source: StorageVolume, dst: Optional[str],
-    target: Any
-) -> Iterator[Pair]:
-    """Stream the files to copy with their destination keys, validated as
-    they come (one listing per source path, in turn).
-
-    Before the first file is given, a plan that could be refused later on
-    (two files for one destination key, a key that would be a file and a
-    folder on a target with folders) is checked whole: the source is listed
-    once more and merged in the order of the destination keys, holding a few
-    keys only (:class:`flowserv_fsspec.plan.Refusals`).
-
-    Parameters
-    ----------
-    src: str or list of string
-        Source key(s) ('' or None: the whole volume).
-    source: flowserv_fsspec.base.StorageVolume
-        Volume listed.
-    dst: string
-        Destination key.
-    target: flowserv_fsspec.base.StorageVolume or flowserv.volume.base.StorageVolume
-        Volume copied to (flowserv's own count as having folders).
-
-    Returns
-    -------
-    iterator of (string, flowserv_fsspec.handles.IOHandle, string)
-
-    Raises
-    ------
-    flowserv_fsspec.errors.InvalidKeyError
-    flowserv_fsspec.errors.UnsafeOperationError
+def ends(source: Any, target: Any) -> Ends:
+    """Get what a plan needs to know of the volumes of a copy; flowserv's own
+    volumes are listed with ``walk`` (sorted), may hold anything as a source
+    and count as having folders as a target.
     """
-    paths: List[Optional[str]] = list(src) if isinstance(src, list) else [src]
-    files = chain.from_iterable(
-        destinations(path, listing_of(source)(path), dst) for path in paths
-    )
-    return checked(files, paths, source, dst, target)
-
-
-def checked(
-    files: Iterator[Pair], paths: List[Optional[str]], source: StorageVolume,
-    dst: Optional[str], target: Any
-) -> Iterator[Pair]:
-    """Give a plan (``files``, from the listings of ``paths``) on, once it
-    is known that no refusal can come after its first write (see
-    :func:`plan`): a plan of up to PLAN_HELD files is checked as listed, a
-    longer one by listing the source again. The first files are listed
-    and checked now, so that a bad key or a refusal is raised here.
-    """
-    held = list(islice(files, 1))
-    source_folders = source.folders if isinstance(source, StorageVolume) else None
-    if needs_check(paths, held[0] if held else None, dst, source_folders, folders_of(target)):
-        held.extend(islice(files, PLAN_HELD - 1))
-        if len(held) < PLAN_HELD:
-            refusals_for(target).check_all(sorted(held, key=itemgetter(2)))
-        else:
-            refuse_unsafe(paths, listing_of(source), dst, refusals_for(target))
-    return chain(held, files)
-
-
-def listing_of(source: Any) -> Listing:
-    """Get the streamed listing of a source volume (of flowserv's own: its
-    ``walk``, sorted).
-    """
+    target_folders = target.folders if isinstance(target, StorageVolume) else True
     if isinstance(source, StorageVolume):
-        return source.iter_walk
-    return lambda path: iter(sorted(source.walk(path), key=itemgetter(0)))
-
-
-def folders_of(target: Any) -> Optional[bool]:
-    """Whether a target volume has folders (flowserv's own volumes: yes)."""
-    return target.folders if isinstance(target, StorageVolume) else True
-
-
-def refusals_for(target: Any) -> Refusals:
-    """Get the checks of a plan that copies to ``target`` (see
-    :class:`flowserv_fsspec.plan.Refusals`).
-    """
-    return Refusals(target.describe(), folders=folders_of(target) is not False)
+        return Ends(source.iter_walk, source.folders, target_folders, target.describe())
+    return Ends(
+        lambda path: iter(sorted(source.walk(path), key=itemgetter(0))), None, target_folders,
+        target.describe()
+    )

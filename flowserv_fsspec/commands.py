@@ -15,12 +15,12 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, TextIO, Tuple
 
 from fsspec.callbacks import Callback, TqdmCallback
 
-from flowserv_fsspec.base import StorageVolume, checked, copy_planned
+from flowserv_fsspec.base import StorageVolume, copy_planned, ends
 from flowserv_fsspec.cleanup import cleanup
 from flowserv_fsspec.errors import UnknownFileError, VolumeError
 from flowserv_fsspec.handles import IOHandle, copy_into
 from flowserv_fsspec.locations import open_location, split_location
-from flowserv_fsspec.plan import destinations
+from flowserv_fsspec.plan import checked, destinations
 from flowserv_fsspec.sync import sync_files
 from flowserv_fsspec.urls import shown_url
 
@@ -242,7 +242,7 @@ def cmd_cp(args: argparse.Namespace) -> int:
     else:
         target, dstkey = open_location(args.dst, **options(args)), None
     pairs = checked(
-        destinations(key, itertools.chain(head, files), dstkey), [key], source, dstkey, target
+        destinations(key, itertools.chain(head, files), dstkey), [key], dstkey, ends(source, target)
     )
     verb = 'would copy' if args.dry_run else 'copied'
     copied: List[str] = []

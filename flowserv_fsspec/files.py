@@ -83,6 +83,8 @@ class FsspecFile(IOHandle):
     never a download.
     """
 
+    __slots__ = ('fs', 'path', 'key', 'volume', '_size', 'parts', '_mtime')
+
     def __init__(
         self, fs: AbstractFileSystem, path: str, key: str, volume: str,
         size: Optional[int] = None, parts: Optional[Parts] = None,

@@ -46,6 +46,8 @@ class IOHandle(metaclass=ABCMeta):
     block, and ``size()`` the number of bytes.
     """
 
+    __slots__ = ()  # a listing makes one handle per file: subclasses may keep theirs small
+
     @abstractmethod
     def open(self) -> io.BytesIO:
         """Get the file's contents as a BytesIO, positioned at the start.

@@ -36,7 +36,7 @@ from operator import itemgetter
 from typing import Any, Dict, List
 
 from flowserv_fsspec.backends.local import FStore, LocalVolume
-from flowserv_fsspec.base import copy_planned, refusals_for
+from flowserv_fsspec.base import copy_planned, ends
 from flowserv_fsspec.errors import InvalidConfigurationError, UnknownFileError, VolumeError
 from flowserv_fsspec.handles import IOBuffer, IOHandle
 from flowserv_fsspec.plan import destinations
@@ -247,7 +247,7 @@ def update_and_collect(self: Any, store: Any, files: List[str]) -> None:
         pair for name, found in outputs.items() for pair in destinations(name, found, name)
     ), key=itemgetter(2))
     target = self.get(DEFAULT_STORE)
-    refusals_for(target).check_all(pairs)
+    ends(store, target).refusals().check_all(pairs)
     copy_planned(pairs, store, target)
     for _, _, key in pairs:
         self.files.setdefault(key, []).append(DEFAULT_STORE)

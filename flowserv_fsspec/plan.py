@@ -7,35 +7,26 @@ arrives in the order of its destination keys, holding only the keys that
 can still clash with a later one (a chain of prefixes of the current key),
 and refuses a plan that would lose data; :func:`refuse_unsafe` runs it
 over a whole listing before the first write, where a refusal is possible
-(see there). :class:`Progress` follows the files taken from a plan and
-copied, and tells a callback the bytes; :func:`stream_into` is the one way
-to copy that every volume understands (``store()`` of each handle).
+(see there).
 """
 
 import heapq
-import io
-from itertools import chain
+from itertools import chain, islice
 from operator import itemgetter
 from typing import (
-    IO,
-    Any,
     Callable,
-    Dict,
     Iterable,
     Iterator,
     List,
+    NamedTuple,
     Optional,
     Sequence,
     Tuple,
-    cast,
 )
 
-from fsspec.callbacks import Callback
-
-from flowserv_fsspec.errors import UnsafeOperationError, VolumeNotFoundError
-from flowserv_fsspec.handles import IOHandle, Modified, ReaderOver, modified_of, read_stream
+from flowserv_fsspec.errors import UnsafeOperationError
+from flowserv_fsspec.handles import IOHandle
 from flowserv_fsspec.keys import join_key, normalize_key
-from flowserv_fsspec.translate import typed_error
 
 
 Pair = Tuple[str, IOHandle, str]
@@ -43,6 +34,26 @@ Pair = Tuple[str, IOHandle, str]
 
 Listing = Callable[[Optional[str]], Iterator[Tuple[str, IOHandle]]]
 """A source's streamed listing of a key (``iter_walk``)."""
+
+PLAN_HELD = 10_000
+"""Files of a plan held to check it without a second listing (see :func:`checked`)."""
+
+
+class Ends(NamedTuple):
+    """What a plan needs to know of the two volumes of a copy."""
+
+    listing: Listing
+    """The source's streamed listing."""
+    source_folders: Optional[bool]
+    """Whether the source has folders (None: not known)."""
+    target_folders: Optional[bool]
+    """Whether the target has folders (None: not known)."""
+    target: str
+    """Description of the target (for messages)."""
+
+    def refusals(self) -> 'Refusals':
+        """Get the checks of a plan of this copy (see :class:`Refusals`)."""
+        return Refusals(self.target, folders=self.target_folders is not False)
 
 
 def destinations(
@@ -185,6 +196,75 @@ def sorted_parts(path: Optional[str], pairs: Iterator[Pair]) -> List[Iterator[Pa
     return [chain([first], pairs)]
 
 
+def planned(paths: Sequence[Optional[str]], dst: Optional[str], ends: Ends) -> Iterator[Pair]:
+    """Stream the files to copy with their destination keys, validated as
+    they come (one listing per source path, in turn), checked before the
+    first file is given where a refusal could come later (see :func:`checked`).
+
+    Parameters
+    ----------
+    paths: list of string
+        Source keys ('' or None: the whole volume).
+    dst: string
+        Destination key.
+    ends: flowserv_fsspec.plan.Ends
+        The volumes of the copy (``flowserv_fsspec.base.ends``).
+
+    Returns
+    -------
+    iterator of (string, flowserv_fsspec.handles.IOHandle, string)
+
+    Raises
+    ------
+    flowserv_fsspec.errors.InvalidKeyError
+    flowserv_fsspec.errors.UnsafeOperationError
+    """
+    files = chain.from_iterable(destinations(path, ends.listing(path), dst) for path in paths)
+    return checked(files, paths, dst, ends)
+
+
+def checked(
+    files: Iterator[Pair], paths: Sequence[Optional[str]], dst: Optional[str], ends: Ends
+) -> Iterator[Pair]:
+    """Give a plan (``files``, from the listings of ``paths``) on, once it is
+    known that no refusal can come after its first write.
+
+    Where one could (:func:`needs_check`), up to PLAN_HELD files are held and
+    checked as listed; a longer plan is checked by listing the source again
+    (:func:`refuse_unsafe`). The first files are listed and checked now, so
+    that a bad key or a refusal is raised by this call.
+
+    Parameters
+    ----------
+    files: iterator of (string, IOHandle, string)
+        The plan, as listed.
+    paths: list of string
+        The source keys listed.
+    dst: string
+        Destination key.
+    ends: flowserv_fsspec.plan.Ends
+        The volumes of the copy.
+
+    Returns
+    -------
+    iterator of (string, flowserv_fsspec.handles.IOHandle, string)
+
+    Raises
+    ------
+    flowserv_fsspec.errors.InvalidKeyError
+    flowserv_fsspec.errors.UnsafeOperationError
+    """
+    held = list(islice(files, 1))
+    first = held[0] if held else None
+    if needs_check(paths, first, dst, ends.source_folders, ends.target_folders):
+        held.extend(islice(files, PLAN_HELD - 1))
+        if len(held) < PLAN_HELD:
+            ends.refusals().check_all(sorted(held, key=itemgetter(2)))
+        else:
+            refuse_unsafe(paths, ends.listing, dst, ends.refusals())
+    return chain(held, files)
+
+
 def needs_check(
     paths: Sequence[Optional[str]], first: Optional[Pair], dst: Optional[str],
     source_folders: Optional[bool], target_folders: Optional[bool]
@@ -224,165 +304,3 @@ def needs_check(
         target_folders is not False or (at_path and dst is None)
     )
 
-
-class Progress:
-    """The files of a plan taken for copying and those copied, and the bytes
-    told to a callback.
-    """
-
-    def __init__(
-        self, volume: str, callback: Optional[Callback],
-        report: Optional[Callable[[str, str], None]] = None
-    ):
-        """Initialize with the target volume and an optional progress callback.
-
-        Parameters
-        ----------
-        volume: string
-            Description of the target volume (for error messages).
-        callback: fsspec.callbacks.Callback, default=None
-            Told the bytes of the files taken (``set_size``, growing while the
-            plan streams) and of each copied file (sizes are only asked for
-            when given).
-        report: callable, default=None
-            Told the source and destination key of each file copied.
-        """
-        self.volume = volume
-        self.callback = callback
-        self.report = report
-        self.done: List[str] = list()
-        self.taken: Dict[str, None] = dict()
-        self.total = 0
-
-    def take(self, pairs: Iterable[Pair]) -> Iterator[Pair]:
-        """Pass the files of a plan on, remembering the destination keys
-        taken and not yet copied.
-        """
-        for pair in pairs:
-            self.taken[pair[2]] = None
-            if self.callback is not None:
-                # Sizes of foreign handles may cost a download (flowserv's
-                # S3File): only asked for when someone is watching.
-                self.total += pair[1].size()
-                self.callback.set_size(self.total)
-            yield pair
-
-    def finished(
-        self, batch: List[Pair], outcomes: List[Optional[BaseException]],
-        nbytes: Optional[int] = None
-    ) -> None:
-        """Record the pairs of a batch that were copied; raise the first
-        failure as a typed error naming its destination key.
-
-        Parameters
-        ----------
-        batch: list of (string, IOHandle, string)
-            Source key, handle and destination key of each file.
-        outcomes: list of Exception or None
-            Each file's error, None where it was copied.
-        nbytes: int, default=None
-            Bytes copied, when already known.
-        """
-        copied = [pair for pair, error in zip(batch, outcomes) if error is None]
-        for key, _, dstkey in copied:
-            self.done.append(dstkey)
-            self.taken.pop(dstkey, None)
-            if self.report is not None:
-                self.report(key, dstkey)
-        if self.callback is not None:
-            if nbytes is None:
-                nbytes = sum(file.size() for _, file, _ in copied)
-            self.callback.relative_update(nbytes)
-        for (_, _, dstkey), error in zip(batch, outcomes):
-            if error is not None:
-                # Read errors are typed already: a missing path here is the target's.
-                raise typed_error(error, dstkey, self.volume, VolumeNotFoundError) from error
-
-    def pending(self, rest: Iterable[Pair]) -> List[str]:
-        """Give the destination keys not copied: those taken and not finished,
-        and those of the rest of the plan (listed now, as far as the listing goes).
-        """
-        keys = list(self.taken)
-        try:
-            keys.extend(dstkey for _, _, dstkey in rest)
-        except Exception:  # the listing broke (what stopped the copy): keys seen so far
-            pass
-        return keys
-
-
-class Metered(IOHandle):
-    """A handle whose reads tell a progress callback their bytes as they
-    happen: a big file moves the progress bar part by part.
-    """
-
-    def __init__(self, file: Any, callback: Callback):
-        """Initialize with the handle (ours or flowserv's) and the callback."""
-        self.file = file
-        self.callback = callback
-
-    def open(self) -> io.BytesIO:
-        """Read the whole file into a BytesIO, telling its bytes."""
-        buffer: io.BytesIO = self.file.open()
-        self.callback.relative_update(buffer.getbuffer().nbytes)
-        return buffer
-
-    def stream(self) -> IO[bytes]:
-        """Open the file for streamed reading, telling each read's bytes."""
-        return cast(IO[bytes], MeteredReader(read_stream(self.file), self.callback))
-
-    def size(self) -> int:
-        """Get size of the file in the number of bytes."""
-        size: int = self.file.size()
-        return size
-
-    def modified(self) -> Optional[Modified]:
-        """Get the file's modification time (that of the handle read)."""
-        return modified_of(self.file)
-
-    def download_to(self, fd: int, advance: Optional[Callable[[int], None]] = None) -> bool:
-        """Write the file by offsets if the handle can, telling the bytes."""
-        return isinstance(self.file, IOHandle) and self.file.download_to(
-            fd, self.callback.relative_update
-        )
-
-
-class MeteredReader(ReaderOver):
-    """A readable binary file that tells a callback the bytes of each read."""
-
-    def __init__(self, raw: IO[bytes], callback: Callback):
-        """Initialize with the file read from and the callback."""
-        super().__init__(raw)
-        self.callback = callback
-
-    def read_raw(self, size: int) -> bytes:
-        """Read from the file and tell the bytes."""
-        data = super().read_raw(size)
-        self.callback.relative_update(len(data))
-        return data
-
-    def advance(self, nbytes: int) -> None:
-        """Tell the callback bytes that were read from the file past this
-        reader (an upload that reads slices of the file itself).
-        """
-        self.callback.relative_update(nbytes)
-
-
-def stream_into(target: Any, pairs: Iterable[Pair], progress: Progress) -> None:
-    """Copy files one by one with ``target.store()``, which streams each;
-    a progress callback hears the bytes as they are read.
-
-    Parameters
-    ----------
-    target: flowserv_fsspec.base.StorageVolume or flowserv.volume.base.StorageVolume
-        Volume to write to (any volume that has ``store``).
-    pairs: iterable of (string, flowserv_fsspec.handles.IOHandle, string)
-        Files and their destination keys.
-    progress: flowserv_fsspec.plan.Progress
-        Record of the keys written.
-    """
-    for pair in pairs:
-        _, file, dstkey = pair
-        if progress.callback is not None:
-            file = Metered(file, progress.callback)
-        target.store(file=file, dst=dstkey)
-        progress.finished([pair], [None], 0)

@@ -26,7 +26,7 @@ from typing import List, Optional
 
 from fsspec.callbacks import Callback
 
-from flowserv_fsspec.base import StorageVolume, copy_planned, refusals_for
+from flowserv_fsspec.base import StorageVolume, copy_planned, ends
 from flowserv_fsspec.errors import UnsafeOperationError, VolumeNotFoundError
 from flowserv_fsspec.handles import COPY_CHUNK, IOHandle, modified_of, read_stream
 from flowserv_fsspec.march import march
@@ -116,7 +116,7 @@ def sync_files(
             raise UnsafeOperationError(what, 'the source is a file (sync copies folders; use cp)')
     result = SyncResult()
     pairs: List[Pair] = []
-    refusals = refusals_for(target)
+    refusals = ends(source, target).refusals()
     source_files = chain([first], files) if first is not None else files
     for key, file, other in march(source_files, target.iter_walk(None)):
         if file is None:

@@ -27,7 +27,8 @@ from flowserv_fsspec.concurrency import gather, is_async
 from flowserv_fsspec.errors import UnknownFileError
 from flowserv_fsspec.files import FsspecFile, StreamedFile
 from flowserv_fsspec.handles import IOHandle, modified_of
-from flowserv_fsspec.plan import Pair, Progress, stream_into
+from flowserv_fsspec.plan import Pair
+from flowserv_fsspec.progress import Progress, stream_into
 from flowserv_fsspec.translate import typed_error
 from flowserv_fsspec.writes import Writes
 
@@ -69,7 +70,7 @@ def receive(target: Target, pairs: Iterable[Pair], progress: Progress, same_fs: 
         The receiving volume.
     pairs: iterable of (string, flowserv_fsspec.handles.IOHandle, string)
         Source key, handle and validated destination key of each file.
-    progress: flowserv_fsspec.plan.Progress
+    progress: flowserv_fsspec.progress.Progress
         Record of the keys written.
     same_fs: bool
         Whether the source volume is on the target's filesystem.

@@ -29,7 +29,8 @@ from flowserv_fsspec.keys import key_to_path, normalize_key, path_to_key
 from flowserv_fsspec.leftovers import Leftover
 from flowserv_fsspec.listing import Entry, files_below, sorted_entries
 from flowserv_fsspec.parts import Parts
-from flowserv_fsspec.plan import Pair, Progress
+from flowserv_fsspec.plan import Pair
+from flowserv_fsspec.progress import Progress
 from flowserv_fsspec.rooted import RootedFileSystem
 from flowserv_fsspec.translate import translate_errors
 from flowserv_fsspec.urls import child_url, filesystem_for_url, holds_working_folder, overlap
@@ -76,6 +77,7 @@ class FsspecVolume(StorageVolume):
         self.root: str = fs._strip_protocol(root)
         self._root_url = url
         self.writes = self.writes_class(fs, self.parts)
+        self.folders = self.writes.folders
 
     def _resolve(self, key: Optional[str], allow_empty: bool = False) -> Tuple[str, str]:
         """Validate a key, map it to its path and drop cached listings of it.
@@ -122,7 +124,12 @@ class FsspecVolume(StorageVolume):
     ) -> FsspecFile:
         """Build the handle of a listed file, with the size and time listed."""
         mtime = None if seconds is None else Modified(seconds, self.writes.keeps_times)
-        return FsspecFile(self.fs, path, key, self.describe(), size, self.parts, mtime)
+        return FsspecFile(self.fs, path, key, self.described, size, self.parts, mtime)
+
+    @functools.cached_property
+    def described(self) -> str:
+        """The volume's description (``describe()``), made once: every handle holds it."""
+        return self.describe()
 
     def receive(self, pairs: Iterable[Pair], progress: Progress, source: StorageVolume) -> None:
         """Write planned files: server-side from a volume on the same
@@ -131,11 +138,6 @@ class FsspecVolume(StorageVolume):
         """
         same_fs = isinstance(source, FsspecVolume) and source.fs == self.fs
         transfer.receive(self, pairs, progress, same_fs)
-
-    @property
-    def folders(self) -> bool:
-        """Whether the storage has folders (the write policy's ``folders``)."""
-        return self.writes.folders
 
     @property
     def url(self) -> str:

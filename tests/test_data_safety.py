@@ -28,7 +28,7 @@ from flowserv_fsspec import (
     copy_files,
     from_url,
 )
-from flowserv_fsspec.base import copy_planned, plan
+from flowserv_fsspec.base import copy_planned, ends
 from flowserv_fsspec.cleanup import cleanup
 from flowserv_fsspec.errors import (
     InvalidConfigurationError,
@@ -37,6 +37,7 @@ from flowserv_fsspec.errors import (
     VolumeNotFoundError,
 )
 from flowserv_fsspec.keys import temp_path
+from flowserv_fsspec.plan import planned
 from flowserv_fsspec.sync import sync_files
 from flowserv_fsspec.testing import files_of, put
 from flowserv_fsspec.testing.azurite_server import connection_string
@@ -140,7 +141,7 @@ def test_a_file_replaced_after_listing_is_copied_whole(tmp_path, bucket, new, di
     local, s3 = LocalVolume(tmp_path / 'src'), S3Volume(bucket, 'src')
     source, target = (local, s3) if direction == 'local->s3' else (s3, LocalVolume(tmp_path / 't'))
     put(source, 'f.txt', b'the first version')
-    pairs = list(plan(None, source, None, target))  # sizes as listed
+    pairs = list(planned([None], None, ends(source, target)))  # sizes as listed
     put(source, 'f.txt', new)  # replaced before the copy reads it
     copy_planned(pairs, source, target)
     assert files_of(target) == {'f.txt': new}
@@ -157,7 +158,7 @@ def test_a_big_file_replaced_after_listing_is_copied_whole(tmp_path, make_volume
     put(source, 'big.bin', first)
     target = LocalVolume(tmp_path / 'dst') if into == 'local' else from_url(
         f'memory://{tmp_path.name}/dst')
-    pairs = list(plan(None, source, None, target))
+    pairs = list(planned([None], None, ends(source, target)))
     put(source, 'big.bin', second)
     copy_planned(pairs, source, target)
     assert target.load('big.bin').open().read() == second
@@ -171,7 +172,7 @@ def test_a_small_file_that_grew_after_listing_is_streamed(tmp_path):
     put(source, 'app.log', b'x' * 1024)
     # Other filesystem options: another filesystem, so a bulk copy, not a server-side one.
     target = LocalVolume(tmp_path / 'dst', storage_options={'auto_mkdir': True})
-    pairs = list(plan(None, source, None, target))
+    pairs = list(planned([None], None, ends(source, target)))
     grown = os.urandom(48 * 2 ** 20)
     (tmp_path / 'src' / 'app.log').write_bytes(grown)
     tracemalloc.start()
@@ -192,7 +193,7 @@ def test_race_with_a_writer_tears_no_copy(tmp_path, bucket):
                 for i in range(200)}
     for key, (old, _) in versions.items():
         put(source, key, old)
-    pairs = list(plan(None, source, None, target))
+    pairs = list(planned([None], None, ends(source, target)))
     stop = threading.Event()
 
     def writer():

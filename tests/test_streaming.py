@@ -153,9 +153,9 @@ def test_a_clash_on_a_later_page_is_refused_before_any_write(
     the copy to local disk is refused before the first file is written (the
     plan is checked whole first: as listed when it has at most PLAN_HELD
     files, else by a second listing, a key chain at a time)."""
-    from flowserv_fsspec import base, copy_files
+    from flowserv_fsspec import copy_files, plan
     from flowserv_fsspec.errors import UnsafeOperationError
-    monkeypatch.setattr(base, 'PLAN_HELD', held)
+    monkeypatch.setattr(plan, 'PLAN_HELD', held)
     fs = S3FileSystem(skip_instance_cache=True, **s3_server.storage_options())
     fs.pipe({f'{bucket}/data/f{i:04d}': b'x' for i in range(1500)})
     fs.pipe({f'{bucket}/data/f1499/below': b'y'})

@@ -60,6 +60,8 @@ class S3File(FsspecFile):
     BytesIO, ``stream()`` reads in bounded blocks; ``size()`` never downloads.
     """
 
+    __slots__ = ('bucket',)
+
     def __init__(self, bucket: Any, key: str, size: Optional[int] = None):
         """Initialize the S3 bucket and file key.
 
@@ -77,7 +79,7 @@ class S3File(FsspecFile):
         """
         volume = bucket if isinstance(bucket, S3Volume) else bucket_volume(bucket)
         super().__init__(
-            volume.fs, f'{volume.bucket_id}/{key}', key, volume.describe(), size=size,
+            volume.fs, f'{volume.bucket_id}/{key}', key, volume.described, size=size,
             parts=volume.parts
         )
         self.bucket = bucket

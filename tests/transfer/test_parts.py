@@ -18,10 +18,11 @@ from flowserv_fsspec import (
     copy_files,
 )
 from flowserv_fsspec.backends import s3_writes
-from flowserv_fsspec.base import copy_planned, plan
+from flowserv_fsspec.base import copy_planned, ends
 from flowserv_fsspec.errors import InvalidConfigurationError, TransferError, VolumeError
 from flowserv_fsspec.files import StreamedFile
 from flowserv_fsspec.parts import Parts, Ranges
+from flowserv_fsspec.plan import planned
 from flowserv_fsspec.testing import files_of, put
 
 
@@ -130,7 +131,7 @@ def test_a_failed_part_download_leaves_no_file(bucket, s3_server, tmp_path):
     put(source, 'big.bin', payload(16 * MiB))
     target = LocalVolume(str(tmp_path / 'dst'))
     put(target, 'big.bin', b'previous version')
-    pairs = list(plan('big.bin', source, 'big.bin', target))  # listed before the fault
+    pairs = list(planned(['big.bin'], 'big.bin', ends(source, target)))  # listed before the fault
     s3_server.counter.inject(503, count=50)
     with pytest.raises(TransferError) as ex:
         copy_planned(pairs, source, target)
@@ -239,7 +240,7 @@ def test_a_failed_copy_in_parts_leaves_no_object(bucket, s3_server, s3_client, m
     source = s3_volume(bucket, retries=1)
     put(source, 'big.bin', payload(12 * MiB))
     target = source.get_store_for_folder('copy')
-    pairs = list(plan('big.bin', source, 'big.bin', target))
+    pairs = list(planned(['big.bin'], 'big.bin', ends(source, target)))
     real = target.fs._call_s3
 
     async def failing(method, *args, **kwargs):
