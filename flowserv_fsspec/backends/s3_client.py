@@ -20,12 +20,14 @@ pickle.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import email.utils
 import functools
 import socket
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 from fsspec import AbstractFileSystem
 
@@ -115,15 +117,19 @@ def no_expect_continue(request: Any, **kwargs: Any) -> None:
 def parse_timestamp(value: Any) -> datetime.datetime:
     """Parse a timestamp of an S3 answer: the ISO 8601 form of listings and
     XML bodies (``2026-11-30T05:00:47.000Z``) with ``datetime.fromisoformat``,
-    any other (HTTP dates of headers, epoch seconds) with botocore's parser.
+    the HTTP dates of headers (``Mon, 30 Nov 2026 05:00:47 GMT``: every GET
+    and HEAD) with ``email.utils``, any other (epoch seconds) with botocore's
+    parser (dateutil: ~0.13 ms each).
     """
-    if isinstance(value, str) and 'T' in value:
-        try:
+    parsed: Optional[datetime.datetime] = None
+    if isinstance(value, str) and value.endswith('GMT'):
+        with contextlib.suppress(TypeError, ValueError):
+            parsed = email.utils.parsedate_to_datetime(value)
+    elif isinstance(value, str) and 'T' in value:
+        with contextlib.suppress(ValueError):
             parsed = datetime.datetime.fromisoformat(value.replace('Z', '+00:00'))
-        except ValueError:
-            parsed = None
-        if parsed is not None and parsed.tzinfo is not None:
-            return parsed
+    if parsed is not None and parsed.tzinfo is not None:
+        return parsed
     from botocore.utils import parse_timestamp as botocore_parse  # type: ignore[import-untyped]
     parsed_otherwise: datetime.datetime = botocore_parse(value)
     return parsed_otherwise

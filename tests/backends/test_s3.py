@@ -200,9 +200,12 @@ def test_wrong_credentials_say_why(rclone_s3, key, secret, code):
 
 def test_s3_timestamps_are_read_without_dateutil(s3_server, bucket):
     """botocore parses each timestamp with dateutil (~0.35 ms a key of a
-    listing); our clients read S3's ISO 8601 form with fromisoformat, and
-    other forms as botocore does."""
+    listing, ~0.13 ms the Last-Modified header of each GET); our clients
+    read S3's ISO 8601 form with fromisoformat, HTTP dates with email.utils,
+    and other forms as botocore does."""
     import datetime
+
+    from dateutil import parser as dateutil_parser
 
     from flowserv_fsspec.backends.s3_client import parse_timestamp
     utc = datetime.timezone.utc
@@ -215,3 +218,13 @@ def test_s3_timestamps_are_read_without_dateutil(s3_server, bucket):
     put(volume, 'a.txt', b'x')
     page = volume.fs.call_s3('list_objects_v2', Bucket=bucket)
     assert page['Contents'][0]['LastModified'].tzinfo is utc  # dateutil gives tzutc()
+    used = []
+    real_parse = dateutil_parser.parse
+    dateutil_parser.parse = lambda *args, **kwargs: used.append(args) or real_parse(*args, **kwargs)
+    try:
+        head = volume.fs.call_s3('head_object', Bucket=bucket, Key='a.txt')
+        got = volume.fs.call_s3('get_object', Bucket=bucket, Key='a.txt')
+    finally:
+        dateutil_parser.parse = real_parse
+    assert head['LastModified'] == got['LastModified'] == page['Contents'][0]['LastModified']
+    assert used == []
