@@ -29,7 +29,7 @@ from flowserv_fsspec.handles import read_stream as read_stream
 from flowserv_fsspec.keys import normalize_key
 from flowserv_fsspec.leftovers import Leftover
 from flowserv_fsspec.plan import Ends, Pair, planned
-from flowserv_fsspec.progress import Progress, stream_into
+from flowserv_fsspec.progress import KeyLog, Progress, stream_into
 
 
 # -- Storage volumes ----------------------------------------------------------
@@ -368,17 +368,17 @@ def copy_files(
     """
     if verbose:
         print(f'Copy files from {source.describe()} to {target.describe()}')
-    return copy_planned(
+    return list(copy_planned(
         planned(src if isinstance(src, list) else [src], dst, ends(source, target)),
         source, target, callback,
         report=(lambda key, dstkey: print(f'copied {key} to {dstkey}')) if verbose else None
-    )
+    ))
 
 
 def copy_planned(
     pairs: Iterable[Pair], source: StorageVolume, target: StorageVolume,
     callback: Optional[Callback] = None, report: Optional[Callable[[str, str], None]] = None
-) -> List[str]:
+) -> KeyLog:
     """Copy planned files (source key, handle, destination key) with the
     cheapest strategy that the target knows (its ``receive()``), as the
     plan streams.
@@ -399,8 +399,9 @@ def copy_planned(
 
     Returns
     -------
-    list of string
-        The destination keys copied, in the order of the plan.
+    flowserv_fsspec.progress.KeyLog
+        The destination keys copied, in the order of the plan (the first
+        100,000 in memory, the rest in a temporary file).
 
     Raises
     ------

@@ -255,8 +255,8 @@ def cmd_cp(args: argparse.Namespace) -> int:
             else:
                 print(f'{verb} {escaped(relative_name(filekey, key))} -> {escaped(dst)}')
     else:
-        copied = with_progress(args, lambda bar: copy_planned(pairs, source, target, callback=bar))
-        count = len(copied)
+        done = with_progress(args, lambda bar: copy_planned(pairs, source, target, callback=bar))
+        count, copied = len(done), list(done) if args.json else []
     emit(args, {'copied': copied, 'dry_run': args.dry_run},
          [] if args.quiet else [f'{verb} {count} file(s) to {shown_url(args.dst)}'])
     return 0

@@ -8,6 +8,7 @@ its progress.
 from __future__ import annotations
 
 import io
+import tempfile
 from typing import IO, Any, Callable, Dict, Iterable, Iterator, List, Optional, cast
 
 from fsspec.callbacks import Callback
@@ -16,6 +17,43 @@ from flowserv_fsspec.errors import TransferError, VolumeNotFoundError
 from flowserv_fsspec.handles import IOHandle, Modified, ReaderOver, modified_of, read_stream
 from flowserv_fsspec.plan import Pair
 from flowserv_fsspec.translate import typed_error
+
+
+HELD_KEYS = 100_000
+"""Keys a :class:`KeyLog` holds in memory; the rest go to a temporary file."""
+
+
+class KeyLog:
+    """The destination keys a copy wrote, in order: the first HELD_KEYS in
+    memory, the rest in a temporary file (a key a line: keys hold no control
+    characters), so that a copy of millions of files holds a bounded number.
+    """
+
+    def __init__(self) -> None:
+        """Initialize an empty log."""
+        self.held: List[str] = list()
+        self.spilled: Optional[IO[str]] = None
+        self.count = 0
+
+    def append(self, key: str) -> None:
+        """Record a key."""
+        self.count += 1
+        if len(self.held) < HELD_KEYS:
+            self.held.append(key)
+            return
+        if self.spilled is None:
+            self.spilled = tempfile.TemporaryFile('w+', encoding='utf-8', errors='surrogatepass')
+        self.spilled.write(key + '\n')
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.held
+        if self.spilled is not None:
+            self.spilled.seek(0)
+            yield from (line[:-1] for line in self.spilled)
+            self.spilled.seek(0, io.SEEK_END)
 
 
 class Progress:
@@ -43,7 +81,7 @@ class Progress:
         self.volume = volume
         self.callback = callback
         self.report = report
-        self.done: List[str] = list()
+        self.done = KeyLog()
         self.taken: Dict[str, None] = dict()
         self.total = 0
 
@@ -115,7 +153,7 @@ class Progress:
         except Exception:  # the listing broke (what stopped the copy): keys seen so far
             pass
         failed = getattr(error, 'key', None) or (pending[0] if pending else '')
-        return TransferError(failed, source, self.volume, self.done, pending, error)
+        return TransferError(failed, source, self.volume, list(self.done), pending, error)
 
 class Metered(IOHandle):
     """A handle whose reads tell a progress callback their bytes as they

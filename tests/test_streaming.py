@@ -163,3 +163,24 @@ def test_a_clash_on_a_later_page_is_refused_before_any_write(
     with pytest.raises(UnsafeOperationError, match="'f1499' would be a file and the folder"):
         copy_files(None, source, None, LocalVolume(tmp_path / 'dest'))
     assert not (tmp_path / 'dest').exists()
+
+
+def test_the_keys_a_copy_wrote_beyond_a_bound_wait_in_a_file(tmp_path, monkeypatch):
+    """A copy records the keys it wrote (copy_files returns them, a
+    TransferError names them): beyond HELD_KEYS they go to a temporary
+    file and come back in order, as often as asked for."""
+    from flowserv_fsspec import copy_files, from_url, progress
+    monkeypatch.setattr(progress, 'HELD_KEYS', 10)
+    log = progress.KeyLog()
+    keys = [f'd{i % 3}/f{i:02d}' for i in range(25)]
+    for key in keys:
+        log.append(key)
+    assert (len(log), len(log.held), list(log), list(log)) == (25, 10, keys, keys)
+    log.append('last')
+    assert list(log) == keys + ['last']
+    source = LocalVolume(tmp_path / 'src')
+    for key in keys:
+        (tmp_path / 'src' / key).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / 'src' / key).write_bytes(key.encode())
+    target = from_url(f'memory://{tmp_path.name}/copy')
+    assert copy_files(None, source, None, target) == sorted(keys)
