@@ -1,13 +1,14 @@
-"""What a copy will do, checked before any write, and what it did.
+"""What a copy will do, checked before any write (what it did so far is
+:mod:`flowserv_fsspec.progress`).
 
 A plan is a stream of :data:`Pair` (source key, handle, destination key),
-made from a streamed listing of the source by :func:`destinations`: a copy
-never holds the list of its files. :class:`Refusals` checks a plan that
-arrives in the order of its destination keys, holding only the keys that
-can still clash with a later one (a chain of prefixes of the current key),
-and refuses a plan that would lose data; :func:`refuse_unsafe` runs it
-over a whole listing before the first write, where a refusal is possible
-(see there).
+made from a streamed listing of the source by :func:`planned` (with
+:func:`destinations`): a copy never holds the list of its files.
+:class:`Refusals` checks a plan that arrives in the order of its
+destination keys, holding only the keys that can still clash with a later
+one (a chain of prefixes of the current key), and refuses a plan that
+would lose data; :func:`checked` runs it over the whole plan before the
+first write where a refusal is possible (:func:`needs_check`).
 """
 
 import heapq
