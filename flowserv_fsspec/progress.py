@@ -222,7 +222,7 @@ def stream_into(target: Any, pairs: Iterable[Pair], progress: Progress) -> None:
         Volume to write to (any volume that has ``store``).
     pairs: iterable of (string, flowserv_fsspec.handles.IOHandle, string)
         Files and their destination keys.
-    progress: flowserv_fsspec.plan.Progress
+    progress: flowserv_fsspec.progress.Progress
         Record of the keys written.
     """
     for pair in pairs:
