@@ -15,9 +15,9 @@ implementation.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from abc import ABCMeta, abstractmethod
-from operator import itemgetter
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 from fsspec.callbacks import Callback
@@ -171,7 +171,6 @@ class StorageVolume(metaclass=ABCMeta):
         may belong to writes under way). Volumes that cannot tell find none.
         """
         return []
-
 
     def key_type(self, key: Optional[str] = None) -> Optional[str]:
         """Tell what a key names: ``'file'``, ``'folder'`` or None (nothing).
@@ -434,7 +433,6 @@ def ends(source: Any, target: Any) -> Ends:
     target_folders = target.folders if isinstance(target, StorageVolume) else True
     if isinstance(source, StorageVolume):
         return Ends(source.iter_walk, source.folders, target_folders, target.describe())
-    return Ends(
-        lambda path: iter(sorted(source.walk(path), key=itemgetter(0))), None, target_folders,
-        target.describe()
-    )
+    # The contract's own iter_walk (walk, sorted) serves any volume with a walk.
+    listing = functools.partial(StorageVolume.iter_walk, source)
+    return Ends(listing, None, target_folders, target.describe())
