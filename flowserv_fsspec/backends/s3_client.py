@@ -10,8 +10,11 @@ forever and retries are counted once.
 - Retries: the option ``retries`` sets botocore's and s3fs's layers.
 - Connections: 32 kept open (botocore's default is 10).
 - Timestamps: botocore parses each with dateutil (~0.35 ms: a listing of
-  1,000 keys spent ~0.35 s of CPU on them); :func:`parse_timestamp` reads
-  S3's ISO 8601 form with ``datetime.fromisoformat``.
+  1,000 keys spent ~0.35 s of CPU on them);
+  :func:`~flowserv_fsspec.backends.s3_requests.parse_timestamp` reads S3's
+  forms with ``datetime.fromisoformat`` and ``email.utils``.
+- Requests: plain listings, HEADs and ranged GETs take the lean path of
+  :mod:`flowserv_fsspec.backends.s3_requests` (option ``lean_requests``).
 
 :data:`S3FileSystem` is s3fs's class with these clients, built on first use
 (importing this module does not import s3fs), which is how its instances
@@ -20,9 +23,6 @@ pickle.
 
 from __future__ import annotations
 
-import contextlib
-import datetime
-import email.utils
 import functools
 import socket
 from dataclasses import dataclass
@@ -30,8 +30,10 @@ from types import ModuleType
 from typing import Any, Dict, Optional
 
 from fsspec import AbstractFileSystem
+from fsspec.asyn import sync_wrapper
 
 from flowserv_fsspec.backends import check_options, import_backend, timeout_option
+from flowserv_fsspec.backends.s3_requests import LeanRequests, parse_timestamp, plain
 from flowserv_fsspec.errors import InvalidConfigurationError
 
 
@@ -58,12 +60,18 @@ def s3_filesystem(options: Dict[str, Any]) -> AbstractFileSystem:
     a listing for minutes (with this default: 4 x 20 s). An explicit
     ``config_kwargs={'retries': ...}`` takes precedence for botocore.
     Connections: ``config_kwargs={'max_pool_connections': n}`` (default
-    :data:`DEFAULT_CONNECTIONS`).
+    :data:`DEFAULT_CONNECTIONS`). The option ``lean_requests`` (default True)
+    sends listings, HEADs and ranged GETs on the lean path
+    (:mod:`flowserv_fsspec.backends.s3_requests`); False sends every request
+    through botocore.
     """
     s3fs = import_backend('s3fs', 's3://', 's3')
     timeout = timeout_option(options)
     retries = options.pop('retries', None)
+    lean = options.pop('lean_requests', True)
     check_options('S3', options, s3fs.S3FileSystem.__init__)
+    if not isinstance(lean, bool):
+        raise InvalidConfigurationError('S3 option lean_requests', lean, 'expected True or False')
     if retries is not None and (
         not isinstance(retries, int) or isinstance(retries, bool) or retries < 1
     ):
@@ -77,7 +85,7 @@ def s3_filesystem(options: Dict[str, Any]) -> AbstractFileSystem:
     config.setdefault('max_pool_connections', DEFAULT_CONNECTIONS)
     config.setdefault('connector_args', {'socket_factory': BoundedSockets(timeout)})
     options['config_kwargs'] = config
-    fs = bounded_class(s3fs)(use_listings_cache=False, **options)
+    fs = bounded_class(s3fs)(use_listings_cache=False, lean_requests=lean, **options)
     fs.retries = retries or 1
     return fs
 
@@ -114,39 +122,28 @@ def no_expect_continue(request: Any, **kwargs: Any) -> None:
         del request.headers['Expect']
 
 
-def parse_timestamp(value: Any) -> datetime.datetime:
-    """Parse a timestamp of an S3 answer: the ISO 8601 form of listings and
-    XML bodies (``2026-11-30T05:00:47.000Z``) with ``datetime.fromisoformat``,
-    the HTTP dates of headers (``Mon, 30 Nov 2026 05:00:47 GMT``: every GET
-    and HEAD) with ``email.utils``, any other (epoch seconds) with botocore's
-    parser (dateutil: ~0.13 ms each).
-    """
-    parsed: Optional[datetime.datetime] = None
-    if isinstance(value, str) and value.endswith('GMT'):
-        with contextlib.suppress(TypeError, ValueError):
-            parsed = email.utils.parsedate_to_datetime(value)
-    elif isinstance(value, str) and 'T' in value:
-        with contextlib.suppress(ValueError):
-            parsed = datetime.datetime.fromisoformat(value.replace('Z', '+00:00'))
-    if parsed is not None and parsed.tzinfo is not None:
-        return parsed
-    from botocore.utils import parse_timestamp as botocore_parse  # type: ignore[import-untyped]
-    parsed_otherwise: datetime.datetime = botocore_parse(value)
-    return parsed_otherwise
-
-
 @functools.cache
 def bounded_class(s3fs: ModuleType) -> Any:
     """Build (once, so that fsspec shares equal instances) the
     ``S3FileSystem`` whose clients upload without waiting for ``100 Continue``
-    (see :func:`no_expect_continue`) and parse timestamps fast
-    (:func:`parse_timestamp`). It is this module's ``S3FileSystem``
-    (built on first access, so that importing the module does not import
-    s3fs), which is how its instances pickle.
+    (see :func:`no_expect_continue`), parse timestamps fast
+    (:func:`~flowserv_fsspec.backends.s3_requests.parse_timestamp`) and send
+    plain listings, HEADs and ranged GETs on the lean path
+    (:class:`~flowserv_fsspec.backends.s3_requests.LeanRequests`). It is
+    this module's ``S3FileSystem`` (built on first access, so that importing
+    the module does not import s3fs), which is how its instances pickle.
     """
     class S3FileSystem(s3fs.S3FileSystem):  # type: ignore[misc, name-defined]
+        lean: Optional[LeanRequests] = None
+
+        def __init__(self, *args: Any, lean_requests: bool = True, **kwargs: Any):
+            super().__init__(*args, **kwargs)
+            self.lean_requests = lean_requests
+
         async def set_session(self, refresh: bool = False, kwargs: Any = None) -> Any:
             client = await super().set_session(refresh, kwargs or {})
+            if self.lean_requests and (self.lean is None or self.lean.client is not client):
+                self.lean = LeanRequests(client)
             client.meta.events.register(
                 'before-sign.s3', no_expect_continue, unique_id='flowserv-no-expect-continue'
             )
@@ -155,6 +152,21 @@ def bounded_class(s3fs: ModuleType) -> Any:
                 timestamp_parser=parse_timestamp
             )
             return client
+
+        async def _call_s3(self, method: str, *args: Any, **kwargs: Any) -> Any:
+            # The requests a listing or a bulk read repeats take the lean
+            # path (see flowserv_fsspec.backends.s3_requests) when plain.
+            if plain(method, args, kwargs) and not (
+                self.s3_additional_kwargs or self.req_kw or self.cache_regions
+            ):
+                await self.set_session()
+                if self.lean is not None and await self.lean.takes(kwargs['Bucket']):
+                    return await s3fs.core._error_wrapper(
+                        self.lean.call, args=(method, kwargs), retries=self.retries
+                    )
+            return await super()._call_s3(method, *args, **kwargs)
+
+        call_s3 = sync_wrapper(_call_s3)  # s3fs's wraps its own _call_s3
 
     S3FileSystem.__module__, S3FileSystem.__qualname__ = __name__, 'S3FileSystem'
     return S3FileSystem
