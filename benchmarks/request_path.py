@@ -17,10 +17,9 @@ segment (moto's server, which stores any key), a ranged GET on
 
 import argparse
 import asyncio
-import os
+import re
 import resource
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -63,8 +62,10 @@ async def bounded(calls: List[Callable[[], Any]]) -> List[Any]:
     return await asyncio.gather(*(one(call) for call in calls))
 
 
-def s3fs_path(name: str, endpoint: str, keys: List[str], lean: bool) -> None:
-    """List, HEAD and read the keys through this library's S3 client."""
+def s3fs_path(name: str, endpoint: str, keys: List[str], lean: bool) -> Any:
+    """List, HEAD and read the keys through this library's S3 client (given
+    back: closed at exit, on its own loop).
+    """
     fs = s3_filesystem({
         'endpoint_url': endpoint, 'key': KEY, 'secret': SECRET, 'lean_requests': lean,
         'skip_instance_cache': True,
@@ -94,6 +95,7 @@ def s3fs_path(name: str, endpoint: str, keys: List[str], lean: bool) -> None:
     measure(f'{name}: ranged GET', len(keys), lambda: sync(fs.loop, bounded, [
         lambda key=key: get(key) for key in keys
     ]))
+    return fs
 
 
 def obstore_store(endpoint: str, bucket: str = BUCKET) -> Any:
@@ -125,62 +127,69 @@ def obstore_path(endpoint: str, keys: List[str]) -> None:
     ])))
 
 
-def outcome(check: Callable[[], Any]) -> str:
-    """What a check gave: its value, or its error's type and first line."""
+PRELUDE = f"""
+import os, signal, sys, obstore
+from obstore.store import S3Store
+def store(endpoint, bucket={BUCKET!r}, key={KEY!r}, secret={SECRET!r}):
+    return S3Store(bucket, endpoint=endpoint, access_key_id=key, secret_access_key=secret,
+                   region='us-east-1', client_options={{'allow_http': True, 'timeout': '10s'}})
+s = store(sys.argv[1])
+"""
+"""What every check's process starts with: ``s``, the store of the bucket."""
+
+CHECKS = {
+    'ranged GET on rclone serve s3': (
+        'print(bytes(obstore.get_range(s, "checks/a", start=2, end=5)))'
+    ),
+    'missing bucket': 'print(list(obstore.list(store(sys.argv[1], "no-such-bucket"))))',
+    'a request in a forked child after the parent used it': (
+        'obstore.get(s, "checks/a").bytes()\n'
+        'child = os.fork()\n'
+        'if child == 0:\n'
+        '    signal.alarm(10)\n'
+        '    obstore.get(s, "checks/a").bytes()\n'
+        '    os._exit(0)\n'
+        'print("child status", os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]))'
+    ),
+}
+"""obstore's checks on rclone's S3 server: name -> code run after PRELUDE."""
+
+
+def run_check(code: str, endpoint: str, *args: str) -> str:
+    """Run a check in its own process: the last line it printed, or how it ended."""
     try:
-        return f'ok: {check()!r}'[:100]
-    except Exception as error:
-        return f'{type(error).__name__}: {str(error).splitlines()[0]}'[:160]
+        proc = subprocess.run(
+            [sys.executable, '-c', PRELUDE + code, endpoint, *args], capture_output=True,
+            text=True, timeout=60,
+        )
+    except subprocess.TimeoutExpired:
+        return 'no answer in 60 s'
+    lines = (proc.stdout + proc.stderr).strip().splitlines()
+    errors = [line for line in lines if re.match(r'[\w.]*(Error|Exception):', line)]
+    return f'exit {proc.returncode}: {(errors or lines or [""])[0][:160]}'
 
 
 def obstore_checks(endpoint: str, exit_runs: int) -> None:
-    """Check obstore's guarantees that an earlier trial found broken."""
-    import obstore
-    store = obstore_store(endpoint)
-    obstore.put(store, 'checks/a', b'0123456789')
-    print('- ranged GET on rclone serve s3:', outcome(
-        lambda: bytes(obstore.get_range(store, 'checks/a', start=2, end=5))
-    ))
-    print('- missing bucket:', outcome(
-        lambda: list(obstore.list(obstore_store(endpoint, 'no-such-bucket')))
-    ))
-    child = os.fork()
-    if child == 0:  # the child: one request, or the alarm ends it
-        signal.alarm(10)
-        obstore.get(obstore_store(endpoint), 'checks/a').bytes()
-        os._exit(0)
-    _, status = os.waitpid(child, 0)
-    print('- a request in a forked child:', 'answered' if status == 0 else (
-        f'no answer in 10 s (status {os.waitstatus_to_exitcode(status)})'
-    ))
-    script = (
-        'import sys, obstore\n'
-        'from obstore.store import S3Store\n'
-        f's = S3Store({BUCKET!r}, endpoint=sys.argv[1], access_key_id={KEY!r},\n'
-        f'    secret_access_key={SECRET!r}, region="us-east-1",\n'
-        '    client_options={"allow_http": True})\n'
-        'obstore.get(s, "checks/a").bytes()\n'
-        'if len(sys.argv) > 2: obstore.get(s, "missing")\n'
-    )
-    codes: Dict[int, int] = {}
-    for run in range(exit_runs):
-        code = subprocess.run(
-            [sys.executable, '-c', script, endpoint] + (['fail'] if run % 2 else []),
-            capture_output=True,
-        ).returncode
+    """Check obstore's guarantees that an earlier trial found broken, each
+    in its own process (a hang or a crash ends only that check).
+    """
+    print('- put:', run_check('obstore.put(s, "checks/a", b"0123456789"); print("ok")', endpoint))
+    for name, code in CHECKS.items():
+        print(f'- {name}:', run_check(code, endpoint))
+    codes: Dict[str, int] = {}
+    for run in range(exit_runs):  # half of the runs end in an error (exit 1)
+        ending = 'obstore.get(s, "checks/a").bytes()' + ('; obstore.get(s, "x")' if run % 2 else '')
+        code = run_check(ending, endpoint).split(':')[0]
         codes[code] = codes.get(code, 0) + 1
-    print(f'- exit codes of {exit_runs} short runs (half end in an error, exit 1):', codes)
+    print(f'- how {exit_runs} short runs ended (half in an error):', codes)
     with MotoS3Server() as moto:
         moto.create_buckets('odd-keys')
         fs = s3_filesystem(dict(moto.storage_options(), skip_instance_cache=True))
         fs.pipe({'odd-keys/a/../d': b'1', 'odd-keys/a/b': b'2'})
-        odd = obstore.store.S3Store(
-            'odd-keys', endpoint=moto.endpoint_url, access_key_id=MOTO_CREDENTIALS['key'],
-            secret_access_key=MOTO_CREDENTIALS['secret'], region='us-east-1',
-            client_options={'allow_http': True},
-        )
-        print("- listing a bucket with the key 'a/../d':", outcome(
-            lambda: [item['path'] for page in obstore.list(odd) for item in page]
+        print("- listing a bucket that holds the key 'a/../d' (moto):", run_check(
+            'print([i["path"] for page in obstore.list(store(sys.argv[1], "odd-keys", '
+            'sys.argv[2], sys.argv[2])) for i in page])',
+            moto.endpoint_url, MOTO_CREDENTIALS['key'],
         ))
 
 
@@ -199,8 +208,10 @@ def main() -> None:
         with RcloneS3Server(root) as server:
             print(f'{args.requests} objects on rclone serve s3, {CONCURRENCY} requests in flight\n')
             print('| path: request | wall | CPU a request |\n| --- | ---: | ---: |')
-            s3fs_path('botocore (lean_requests=False)', server.endpoint_url, keys, False)
-            s3fs_path('lean path', server.endpoint_url, keys, True)
+            clients = [  # noqa: F841 (kept until the end)
+                s3fs_path('botocore (lean_requests=False)', server.endpoint_url, keys, False),
+                s3fs_path('lean path', server.endpoint_url, keys, True),
+            ]
             try:
                 import obstore
             except ImportError:
