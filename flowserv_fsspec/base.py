@@ -7,10 +7,9 @@ always '/'-separated and relative to the volume root, on every backend.
 
 ``copy_files`` streams the source's listing as a plan, checked before its
 first write (:mod:`flowserv_fsspec.plan`), into the target's ``receive()``:
-by default a stream of ``store()`` calls; a volume
-that knows a cheaper way (server-side or bulk copies, see
-:mod:`flowserv_fsspec.transfer`) overrides it. This module imports no
-implementation.
+by default a stream of ``store()`` calls; a volume that knows a cheaper way
+(server-side or bulk copies, :mod:`flowserv_fsspec.transfer`) overrides it.
+This module imports no implementation.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ from flowserv_fsspec.errors import UnsafeOperationError, VolumeNotFoundError
 from flowserv_fsspec.handles import IOBuffer as IOBuffer  # re-exported: flowserv's module
 from flowserv_fsspec.handles import IOHandle as IOHandle
 from flowserv_fsspec.handles import read_stream as read_stream
-from flowserv_fsspec.keys import normalize_key
+from flowserv_fsspec.keys import is_within, normalize_key
 from flowserv_fsspec.leftovers import Leftover
 from flowserv_fsspec.plan import Ends, Pair, planned
 from flowserv_fsspec.progress import KeyLog, Progress, stream_into
@@ -431,8 +430,21 @@ def ends(source: Any, target: Any) -> Ends:
     and count as having folders as a target.
     """
     target_folders = target.folders if isinstance(target, StorageVolume) else True
+    shared = functools.partial(shares_files, source, target)
     if isinstance(source, StorageVolume):
-        return Ends(source.iter_walk, source.folders, target_folders, target.describe())
+        return Ends(source.iter_walk, source.folders, target_folders, target.describe(), shared)
     # The contract's own iter_walk (walk, sorted) serves any volume with a walk.
     listing = functools.partial(StorageVolume.iter_walk, source)
-    return Ends(listing, None, target_folders, target.describe())
+    return Ends(listing, None, target_folders, target.describe(), shared)
+
+
+def shares_files(source: Any, target: Any, src: str, dst: str) -> bool:
+    """Tell whether key ``src`` of ``source`` and key ``dst`` of ``target``
+    (normal keys, '' for a root) can hold the same files: one at or below the
+    other in one volume, or in volumes that overlap (see ``overlaps``).
+    """
+    if source is target:
+        return is_within(src, dst) or is_within(dst, src)
+    return isinstance(source, StorageVolume) and isinstance(target, StorageVolume) and (
+        source.get_store_for_folder(src) if src else source
+    ).overlaps(target.get_store_for_folder(dst) if dst else target)

@@ -5,7 +5,7 @@ URLs over local disk)."""
 
 import pytest
 
-from flowserv_fsspec import LocalVolume, from_url
+from flowserv_fsspec import LocalVolume, copy_files, from_url
 from flowserv_fsspec.errors import UnsafeOperationError
 from flowserv_fsspec.sync import sync_files
 from flowserv_fsspec.testing import files_of, put
@@ -92,3 +92,34 @@ def test_a_chained_url_never_deletes_the_working_folder(tmp_path, monkeypatch):
         with pytest.raises(UnsafeOperationError, match='current working folder'):
             delete()
     assert (tmp_path / 'w' / 'inner' / 'a.txt').read_bytes() == b'a'
+
+
+@pytest.mark.parametrize('src, dst', [
+    (None, 'copy'), ('d', 'd/copy'), ('d/e', 'd'), ('d', None), ('d', 'd'), ('f.txt', 'f.txt'),
+])
+def test_a_copy_into_or_over_its_own_source_is_refused_before_any_write(tmp_path, src, dst):
+    """A copy lists as it writes: into its own source it would copy its
+    copies again (before the refusal, 1,500 local files became 3,000), and
+    over its source it would write what it has still to read."""
+    volume = LocalVolume(str(tmp_path / 'vol'))
+    files = {f'd/e/f{i:04d}': b'x' for i in range(1500)}
+    for key, data in {**files, 'f.txt': b'f'}.items():
+        put(volume, key, data)
+    with pytest.raises(UnsafeOperationError, match='overlap'):
+        copy_files(src, volume, dst, volume)
+    same_place = LocalVolume(str(tmp_path / 'vol'))  # another volume of the same folder
+    with pytest.raises(UnsafeOperationError, match='overlap'):
+        copy_files(src, volume, dst, same_place)
+    assert files_of(volume) == {**files, 'f.txt': b'f'}
+
+
+def test_copies_beside_their_source_are_not_overlaps(tmp_path):
+    volume = LocalVolume(str(tmp_path / 'vol'))
+    put(volume, 'd/a.txt', b'a')
+    put(volume, 'f.txt', b'f')
+    assert copy_files('d', volume, 'd2', volume) == ['d2/a.txt']
+    assert copy_files('f.txt', volume, 'g.txt', volume) == ['g.txt']
+    assert copy_files('d', volume, 'x/d', volume) == ['x/d/a.txt']
+    assert files_of(volume) == {
+        'd/a.txt': b'a', 'd2/a.txt': b'a', 'f.txt': b'f', 'g.txt': b'f', 'x/d/a.txt': b'a'
+    }

@@ -33,7 +33,8 @@ from fsspec import AbstractFileSystem
 from fsspec.asyn import sync_wrapper
 
 from flowserv_fsspec.backends import check_options, import_backend, timeout_option
-from flowserv_fsspec.backends.s3_requests import LeanRequests, parse_timestamp, plain
+from flowserv_fsspec.backends.s3_answers import parse_timestamp
+from flowserv_fsspec.backends.s3_requests import LeanRequests, plain
 from flowserv_fsspec.errors import InvalidConfigurationError
 
 

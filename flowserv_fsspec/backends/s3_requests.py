@@ -1,42 +1,46 @@
-"""The S3 requests that listings and bulk reads make most, sent without
+"""The S3 requests that bulk copies and listings repeat, sent without
 botocore's per-request machinery.
 
-A copy of many small objects spends its CPU in botocore: ~2.2 ms a GET on
-this machine (event hooks, parameter validation and serialization, endpoint
-rules, the User-Agent rebuilt, the model-driven parser), where the request
-itself (sign, send, read) costs ~0.5 ms, what a compiled client (obstore)
-costs. This module sends the three requests that a listing and a bulk read
-repeat, ``ListObjectsV2``, ``HeadObject`` and ranged ``GetObject``, itself:
-SigV4 signing with ``hmac``/``hashlib``, the answer read from its headers
-or, for listings, with ElementTree.
+A copy of many small objects spends its CPU in botocore: ~2.2-3 ms a request
+on this machine (event hooks, parameter validation and serialization,
+endpoint rules, the User-Agent rebuilt, the model-driven parser), where the
+request itself (sign, send, read) costs ~0.5-0.75 ms, near what a compiled
+client (obstore) costs. This module sends the five requests that listings
+and bulk copies repeat itself: ``ListObjectsV2``, ``HeadObject``, ranged
+``GetObject``, ``PutObject`` of a body in memory and ``CopyObject``, signed
+with SigV4 (``hmac``/``hashlib``; an upload's body is hashed into the
+signature and carries its CRC32, as botocore sends it) and read by
+:mod:`flowserv_fsspec.backends.s3_answers`.
 
 Everything else stays botocore's, so nothing is configured twice: the
 credentials (their chain and refresh), the endpoint, region and signing of a
 bucket (its endpoint rules, resolved once per bucket), the HTTP session (its
 pool, timeouts, socket factory, proxies and lifecycle), the typed connection
 errors, the retry conditions and backoff of ``standard`` mode, and every other
-request. Answers come back in botocore's shape and errors as botocore's
-``ClientError``, so s3fs's error translation applies unchanged.
+request (multipart uploads, deletes, whole-object GETs). Answers come back in
+botocore's shape and errors as botocore's ``ClientError``, so s3fs's error
+translation applies unchanged.
 
-A request takes this path only when it is plain (:meth:`LeanRequests.takes`):
-its parameters are among :data:`LEAN_PARAMS`, the bucket is signed with SigV4
-for ``s3`` and needs no extra headers (not an access point, Outposts or S3
-Express), credentials are set, retries are in ``standard`` mode and the HTTP
-session is aiohttp's. Any other request is botocore's, as before.
+A request takes this path only when it is plain (:func:`plain`,
+:meth:`LeanRequests.takes`): its parameters are among :data:`LEAN_PARAMS`,
+the bucket is signed with SigV4 for ``s3`` and needs no extra headers (not
+an access point, Outposts or S3 Express), credentials are set, retries are
+in ``standard`` mode and the HTTP session is aiohttp's. Any other request is
+botocore's, as before.
 """
-
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import base64
 import datetime
-import email.utils
 import hashlib
 import hmac
 import logging
-import xml.etree.ElementTree as ElementTree
-from typing import Any, Dict, FrozenSet, List, Optional, Tuple
-from urllib.parse import quote, unquote_plus, urlsplit
+import zlib
+from typing import Any, Dict, FrozenSet, NamedTuple, Optional, Tuple
+from urllib.parse import quote, urlsplit
+
+from flowserv_fsspec.backends.s3_answers import read_answer
 
 
 logger = logging.getLogger(__name__)
@@ -47,13 +51,17 @@ LEAN_PARAMS: Dict[str, FrozenSet[str]] = {
     'list_objects_v2': frozenset({
         'Bucket', 'Prefix', 'Delimiter', 'ContinuationToken', 'StartAfter', 'MaxKeys'
     }),
+    'put_object': frozenset({'Bucket', 'Key', 'Body', 'Metadata', 'IfNoneMatch'}),
+    'copy_object': frozenset({'Bucket', 'Key', 'CopySource'}),
 }
 """The requests sent on the lean path and the parameters each may have. A
-``GetObject`` must have a ``Range``: a whole-object GET is botocore's, which
-validates the object's checksum."""
+``GetObject`` must have a ``Range`` (a whole-object GET is botocore's, which
+validates the object's checksum), a ``PutObject`` a body of bytes and ASCII
+metadata, a ``CopyObject`` a source of bucket and key."""
 
 OPERATIONS = {
-    'get_object': 'GetObject', 'head_object': 'HeadObject', 'list_objects_v2': 'ListObjectsV2'
+    'get_object': 'GetObject', 'head_object': 'HeadObject', 'list_objects_v2': 'ListObjectsV2',
+    'put_object': 'PutObject', 'copy_object': 'CopyObject',
 }
 """botocore's name of each operation (errors and retry conditions use it)."""
 
@@ -66,40 +74,29 @@ LIST_QUERY = {
 EMPTY_SHA256 = hashlib.sha256(b'').hexdigest()
 """Payload hash of a request without a body."""
 
-XMLNS = '{http://s3.amazonaws.com/doc/2006-03-01/}'
-"""Namespace of S3's XML answers."""
-
-
-def parse_timestamp(value: Any) -> datetime.datetime:
-    """Parse a timestamp of an S3 answer: the ISO 8601 form of listings and
-    XML bodies (``2026-11-30T05:00:47.000Z``) with ``datetime.fromisoformat``,
-    the HTTP dates of headers (``Mon, 30 Nov 2026 05:00:47 GMT``: every GET
-    and HEAD) with ``email.utils``, any other (epoch seconds) with botocore's
-    parser (dateutil: ~0.13 ms each).
-    """
-    parsed: Optional[datetime.datetime] = None
-    if isinstance(value, str) and value.endswith('GMT'):
-        with contextlib.suppress(TypeError, ValueError):
-            parsed = email.utils.parsedate_to_datetime(value)
-    elif isinstance(value, str) and 'T' in value:
-        with contextlib.suppress(ValueError):
-            parsed = datetime.datetime.fromisoformat(value.replace('Z', '+00:00'))
-    if parsed is not None and parsed.tzinfo is not None:
-        return parsed
-    from botocore.utils import parse_timestamp as botocore_parse  # type: ignore[import-untyped]
-    parsed_otherwise: datetime.datetime = botocore_parse(value)
-    return parsed_otherwise
-
-
 def plain(method: str, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> bool:
     """Tell whether a call of s3fs's ``_call_s3`` can take the lean path by
     its parameters alone (see :data:`LEAN_PARAMS`).
     """
     allowed = LEAN_PARAMS.get(method)
-    return (
-        allowed is not None and not any(args) and kwargs.keys() <= allowed
-        and (method != 'get_object' or 'Range' in kwargs)
-    )
+    if allowed is None or any(args) or not kwargs.keys() <= allowed:
+        return False
+    if method == 'get_object':
+        return 'Range' in kwargs
+    if method == 'put_object':
+        return isinstance(kwargs.get('Body'), bytes) and all(
+            header_safe(name) and header_safe(value)
+            for name, value in kwargs.get('Metadata', {}).items()
+        )
+    if method == 'copy_object':
+        source = kwargs['CopySource']
+        return isinstance(source, dict) and source.keys() == {'Bucket', 'Key'}
+    return True
+
+
+def header_safe(value: Any) -> bool:
+    """Tell whether a value can be sent as is in an HTTP header (printable ASCII)."""
+    return isinstance(value, str) and value.isascii() and value.isprintable()
 
 
 def canonical_host(url: str) -> str:
@@ -143,10 +140,10 @@ class Route:
 
     def sign(
         self, method: str, path: str, query: str, headers: Dict[str, str], credentials: Any,
-        now: datetime.datetime
+        now: datetime.datetime, body: bytes = b''
     ) -> None:
-        """Add the SigV4 headers of a request without a body to ``headers``
-        (every header given is signed, the host too).
+        """Add the SigV4 headers of a request to ``headers`` (every header
+        given is signed, the host and the body's SHA-256 too).
 
         Parameters
         ----------
@@ -162,9 +159,12 @@ class Route:
             Access key, secret key and token.
         now: datetime.datetime
             The time of the request (UTC).
+        body: bytes, default=b''
+            The request's body.
         """
         stamp = now.strftime('%Y%m%dT%H%M%SZ')
-        headers['x-amz-content-sha256'] = EMPTY_SHA256
+        payload = hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256
+        headers['x-amz-content-sha256'] = payload
         headers['x-amz-date'] = stamp
         if credentials.token:
             headers['x-amz-security-token'] = credentials.token
@@ -173,7 +173,7 @@ class Route:
         names = ';'.join(sorted(signed))
         canonical = '\n'.join([
             method, path, query, ''.join(f'{name}:{signed[name]}\n' for name in sorted(signed)),
-            names, EMPTY_SHA256,
+            names, payload,
         ])
         scope = f'{stamp[:8]}/{self.region}/s3/aws4_request'
         to_sign = '\n'.join([
@@ -187,103 +187,47 @@ class Route:
         )
 
 
-def request_of(method: str, params: Dict[str, Any]) -> Tuple[str, str, str, Dict[str, str]]:
-    """Build a request's HTTP method, key path (below the bucket), canonical
-    query and headers from its parameters.
+class Request(NamedTuple):
+    """One request's HTTP method, key path (below the bucket), canonical
+    query, headers and body.
     """
+
+    verb: str
+    below: str
+    query: str
+    headers: Dict[str, str]
+    body: bytes = b''
+
+
+def request_of(method: str, params: Dict[str, Any]) -> Request:
+    """Build a request from its parameters (as botocore takes them)."""
     headers: Dict[str, str] = {}
-    if 'Range' in params:
-        headers['Range'] = params['Range']
-    if 'IfMatch' in params:
-        headers['If-Match'] = params['IfMatch']
+    for param, header in (('Range', 'Range'), ('IfMatch', 'If-Match'),
+                          ('IfNoneMatch', 'If-None-Match')):
+        if param in params:
+            headers[header] = params[param]
     if method == 'list_objects_v2':
         query = {'list-type': '2', 'encoding-type': 'url'}
         query.update((LIST_QUERY[name], str(params[name])) for name in LIST_QUERY if name in params)
-        return 'GET', '', '&'.join(
+        return Request('GET', '', '&'.join(
             f"{quote(name, safe='-_.~')}={quote(value, safe='-_.~')}"
             for name, value in sorted(query.items())
-        ), headers
-    return (
-        'HEAD' if method == 'head_object' else 'GET',
-        '/' + quote(params['Key'], safe='/~'), '', headers
-    )
-
-
-def error_of(status: int, body: bytes) -> Dict[str, Any]:
-    """Read an error answer as botocore does: the code and message of its XML
-    body, else (a HEAD has no body) the status as the code.
-    """
-    error = {'Code': str(status), 'Message': ''}
-    with contextlib.suppress(ElementTree.ParseError):
-        root = ElementTree.fromstring(body)
-        for field in ('Code', 'Message', 'Condition'):
-            found = root.find(field)
-            if found is not None and found.text:
-                error[field] = found.text
-    return {'Error': error, 'ResponseMetadata': {'HTTPStatusCode': status}}
-
-
-def object_answer(headers: Dict[str, str]) -> Dict[str, Any]:
-    """Read the fields of a HEAD or GET answer that this library uses, named
-    as botocore names them.
-    """
-    answer: Dict[str, Any] = {
-        'ContentLength': int(headers.get('content-length', 0)),
-        'ETag': headers.get('etag'),
-        'Metadata': {
-            name[11:]: value for name, value in headers.items() if name.startswith('x-amz-meta-')
-        },
-    }
-    if 'last-modified' in headers:
-        answer['LastModified'] = parse_timestamp(headers['last-modified'])
-    for header, field in (('content-range', 'ContentRange'), ('x-amz-version-id', 'VersionId')):
-        if header in headers:
-            answer[field] = headers[header]
-    return answer
-
-
-def listing_answer(root: ElementTree.Element) -> Dict[str, Any]:
-    """Read a ``ListObjectsV2`` page (keys URL-encoded, as asked) as botocore
-    would: ``Contents`` (``Key``, ``Size``, ``LastModified``, ``ETag``),
-    ``CommonPrefixes``, ``IsTruncated``, ``NextContinuationToken``.
-    """
-    contents: List[Dict[str, Any]] = []
-    for item in root.iterfind(XMLNS + 'Contents'):
-        listed: Dict[str, Any] = {'Key': unquote_plus(item.findtext(XMLNS + 'Key', ''))}
-        size = item.findtext(XMLNS + 'Size')
-        if size is not None:
-            listed['Size'] = int(size)
-        modified = item.findtext(XMLNS + 'LastModified')
-        if modified:
-            listed['LastModified'] = parse_timestamp(modified)
-        listed['ETag'] = item.findtext(XMLNS + 'ETag')
-        contents.append(listed)
-    prefixes = [
-        {'Prefix': unquote_plus(item.findtext(XMLNS + 'Prefix', ''))}
-        for item in root.iterfind(XMLNS + 'CommonPrefixes')
-    ]
-    answer: Dict[str, Any] = {
-        'IsTruncated': root.findtext(XMLNS + 'IsTruncated', 'false').lower() == 'true',
-    }
-    if contents:
-        answer['Contents'] = contents
-    if prefixes:
-        answer['CommonPrefixes'] = prefixes
-    token = root.findtext(XMLNS + 'NextContinuationToken')
-    if token:
-        answer['NextContinuationToken'] = token
-    return answer
-
-
-def parsed_page(body: bytes) -> ElementTree.Element:
-    """Parse an answer's XML body; one that is not XML is botocore's
-    ``ResponseParserError`` (which s3fs retries).
-    """
-    try:
-        return ElementTree.fromstring(body)
-    except ElementTree.ParseError as error:
-        from botocore.parsers import ResponseParserError  # type: ignore[import-untyped]
-        raise ResponseParserError(f'an answer that is not XML: {error}') from error
+        ), headers)
+    below = '/' + quote(params['Key'], safe='/~')
+    if method == 'put_object':
+        body = params['Body']
+        headers.update((f'x-amz-meta-{name}', value) for name, value in params.get(
+            'Metadata', {}
+        ).items())
+        headers['x-amz-checksum-crc32'] = base64.b64encode(
+            zlib.crc32(body).to_bytes(4, 'big')
+        ).decode()
+        return Request('PUT', below, '', headers, body)
+    if method == 'copy_object':
+        source = params['CopySource']
+        headers['x-amz-copy-source'] = quote(f"{source['Bucket']}/{source['Key']}", safe='/~')
+        return Request('PUT', below, '', headers)
+    return Request('HEAD' if method == 'head_object' else 'GET', below, '', headers)
 
 
 class LeanRequests:
@@ -370,8 +314,8 @@ class LeanRequests:
 
         route = self.routes[params['Bucket']]
         assert route is not None, 'call() of a request that takes() refused'
-        verb, below, query, headers = request_of(method, params)
-        path = (route.path + below) or '/'
+        request = request_of(method, params)
+        path = (route.path + request.below) or '/'
         operation = OPERATIONS[method]
         model = self.client.meta.service_model.operation_model(operation)
         attempt = 0
@@ -379,7 +323,7 @@ class LeanRequests:
             attempt += 1
             response, failure = None, None
             try:
-                response = await self._send(route, verb, path, query, headers, method)
+                response = await self._send(route, request, path, method == 'get_object')
                 answer, error = await read_answer(method, response)
             except HTTPClientError as raised:
                 answer, error, failure = None, None, raised
@@ -396,41 +340,19 @@ class LeanRequests:
             )
             await asyncio.sleep(delay)
 
-    async def _send(
-        self, route: Route, verb: str, path: str, query: str, headers: Dict[str, str],
-        method: str
-    ) -> Any:
-        """Sign and send one attempt (a GET's body is left to stream)."""
+    async def _send(self, route: Route, request: Request, path: str, stream: bool) -> Any:
+        """Sign and send one attempt (``stream``: the answer's body is left to
+        stream).
+        """
         from botocore.awsrequest import AWSPreparedRequest  # type: ignore[import-untyped]
 
-        sent = dict(headers)
+        sent = dict(request.headers)
         credentials = self.client._get_credentials()
         route.sign(
-            verb, path, query, sent, await credentials.get_frozen_credentials(),
-            datetime.datetime.now(datetime.timezone.utc)
+            request.verb, path, request.query, sent, await credentials.get_frozen_credentials(),
+            datetime.datetime.now(datetime.timezone.utc), request.body
         )
         sent['User-Agent'] = 'flowserv-fsspec'  # not signed: proxies may change it
         return await self.client._endpoint.http_session.send(AWSPreparedRequest(
-            verb, route.url(path, query), sent, None, method == 'get_object'
+            request.verb, route.url(path, request.query), sent, request.body or None, stream
         ))
-
-
-async def read_answer(
-    method: str, response: Any
-) -> Tuple[Optional[Dict[str, Any]], Optional[Dict[str, Any]]]:
-    """Read an HTTP answer as botocore would: the answer, or the error (S3
-    may answer a listing with 200 and an error).
-    """
-    from aiobotocore.response import AioStreamingBody  # type: ignore[import-untyped]
-
-    if response.status_code >= 300:
-        return None, error_of(response.status_code, await response.content)
-    if method == 'list_objects_v2':
-        page = parsed_page(await response.content)
-        if page.tag == 'Error':
-            return None, error_of(500, await response.content)
-        return listing_answer(page), None
-    answer = object_answer(response.headers)
-    if method == 'get_object':
-        answer['Body'] = AioStreamingBody(response.raw, answer['ContentLength'])
-    return answer, None

@@ -207,7 +207,7 @@ def test_s3_timestamps_are_read_without_dateutil(s3_server, bucket):
 
     from dateutil import parser as dateutil_parser
 
-    from flowserv_fsspec.backends.s3_requests import parse_timestamp
+    from flowserv_fsspec.backends.s3_answers import parse_timestamp
     utc = datetime.timezone.utc
     assert parse_timestamp('2026-11-30T05:00:47.123Z') == datetime.datetime(
         2026, 11, 30, 5, 0, 47, 123000, tzinfo=utc)

@@ -3,9 +3,11 @@ same answers, signatures, errors and retries as botocore's, on moto's and on
 rclone's S3 server (which checks signatures), for the requests listings and
 bulk reads repeat; every other request stays botocore's."""
 
+import base64
 import datetime
 import logging
 import uuid
+import zlib
 
 import pytest
 from botocore.auth import S3SigV4Auth
@@ -85,25 +87,51 @@ def test_answers_are_botocores(server):
     assert calls == ['ListObjectsV2'] * 5 + ['HeadObject'] * len(KEYS)  # botocore's own
 
 
-def test_a_listing_and_a_bulk_read_go_around_botocores_pipeline(bucket, s3_server, tmp_path):
+def test_writes_are_botocores(server):
+    bucket = server.create_buckets('lean-' + uuid.uuid4().hex[:8])[0]
+    fs = filesystem(server)
+    calls = counted(fs)
+    for key in KEYS:
+        fs.call_s3('put_object', Bucket=bucket, Key=key, Body=key.encode(),
+                   Metadata={'mtime': '12.5'})
+        fs.call_s3('copy_object', Bucket=bucket, Key=f'copied/{key}',
+                   CopySource={'Bucket': bucket, 'Key': key})
+    assert calls == []
+    for key in KEYS:
+        theirs = botocore(fs, 'get_object', Bucket=bucket, Key=key, ChecksumMode='ENABLED')
+        assert sync(fs.loop, theirs['Body'].read) == key.encode()
+        assert theirs['Metadata'] == {'mtime': '12.5'}
+        if 'ChecksumCRC32' in theirs:  # the server kept the checksum sent
+            assert theirs['ChecksumCRC32'] == base64.b64encode(
+                zlib.crc32(key.encode()).to_bytes(4, 'big')
+            ).decode()
+        copied = botocore(fs, 'head_object', Bucket=bucket, Key=f'copied/{key}')
+        assert (copied['ETag'], copied['Metadata']) == (theirs['ETag'], {'mtime': '12.5'})
+
+
+def test_copies_go_around_botocores_pipeline(bucket, s3_server, tmp_path):
     volume = S3Volume(bucket, 'bulk', storage_options={'skip_instance_cache': True})
-    volume.fs.pipe({f'{bucket}/bulk/f{i:03d}': b'x' * i for i in range(60)})
     calls = counted(volume.fs)
-    assert copy_files(None, volume, None, LocalVolume(str(tmp_path))) == [
-        f'f{i:03d}' for i in range(60)
-    ]
-    assert (tmp_path / 'f059').read_bytes() == b'x' * 59
+    local = LocalVolume(str(tmp_path))
+    for i in range(60):
+        (tmp_path / 'up' / f'f{i:03d}').parent.mkdir(exist_ok=True)
+        (tmp_path / 'up' / f'f{i:03d}').write_bytes(b'x' * i)
+    keys = [f'f{i:03d}' for i in range(60)]
+    assert copy_files('up', local, 'up', volume) == [f'up/{key}' for key in keys]
+    assert copy_files('up', volume, 'again', volume) == [f'again/{key}' for key in keys]
+    assert copy_files('again', volume, 'down', local) == [f'down/{key}' for key in keys]
+    assert (tmp_path / 'down' / 'f059').read_bytes() == b'x' * 59
     assert calls == []
     extra = S3Volume(bucket, 'bulk', storage_options={
         **s3_server.storage_options(), 's3_additional_kwargs': {'RequestPayer': 'requester'},
         'skip_instance_cache': True,
     })
     calls = counted(extra.fs)
-    assert len(extra.walk(None)) == 60
+    assert len(extra.walk(None)) == 120
     assert calls == ['ListObjectsV2']  # extra parameters: botocore's path
     off = S3Volume(bucket, 'bulk', storage_options={'lean_requests': False})
     calls = counted(off.fs)
-    assert len(off.walk(None)) == 60
+    assert len(off.walk(None)) == 120
     assert calls == ['ListObjectsV2']
 
 
@@ -126,15 +154,19 @@ def test_the_signature_is_botocores(monkeypatch, url):
         ('get_object', {'Key': 'odd/ünï cødé+%*[x]?#', 'Range': 'bytes=0-9', 'IfMatch': '"e"'}),
         ('head_object', {'Key': 'a/b'}),
         ('list_objects_v2', {'Prefix': 'p q/+&=', 'ContinuationToken': 'x/y=', 'MaxKeys': 7}),
+        ('put_object', {'Key': 'a b/ü', 'Body': b'data', 'Metadata': {'mtime': '1.5'}}),
+        ('copy_object', {'Key': 'c', 'CopySource': {'Bucket': 'src', 'Key': 'ü +/x'}}),
     ]
     for method, params in requests:
-        verb, below, query, headers = request_of(method, params)
-        route.sign(verb, (route.path + below) or '/', query, headers, credentials,
-                   now.replace(tzinfo=datetime.timezone.utc))
-        theirs = AWSRequest(verb, route.url((route.path + below) or '/', query), headers={
+        request = request_of(method, params)
+        path = (route.path + request.below) or '/'
+        headers = dict(request.headers)
+        route.sign(request.verb, path, request.query, headers, credentials,
+                   now.replace(tzinfo=datetime.timezone.utc), request.body)
+        theirs = AWSRequest(request.verb, route.url(path, request.query), headers={
             name: value for name, value in headers.items()
             if name not in ('Authorization', 'x-amz-date', 'x-amz-security-token')
-        })
+        }, data=request.body)
         S3SigV4Auth(credentials, 's3', 'eu-west-1').add_auth(theirs)
         assert headers['Authorization'] == theirs.headers['Authorization'], method
 
