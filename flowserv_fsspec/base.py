@@ -1,17 +1,13 @@
 """The storage-volume contract: the abstract storage volume, its file handles
-and ``copy_files``.
-
-These keep the methods, arguments and meaning of ``flowserv.volume.base``
-so that code written against flowserv's volumes works with ours. Keys are
-always '/'-separated and relative to the volume root, on every backend.
+and ``copy_files``, with the methods, arguments and meaning of
+``flowserv.volume.base`` (code written against flowserv's volumes works with
+ours). Keys are '/'-separated and relative to the volume root, on every backend.
 
 ``copy_files`` streams the source's listing as a plan, checked before its
-first write (:mod:`flowserv_fsspec.plan`), into the target's ``receive()``:
-by default a stream of ``store()`` calls; a volume that knows a cheaper way
-(server-side or bulk copies, :mod:`flowserv_fsspec.transfer`) overrides it.
-This module imports no implementation.
+first write (:mod:`flowserv_fsspec.plan`), into the target's ``receive()``: a
+stream of ``store()`` calls, or a cheaper way that a volume knows (server-side
+or bulk copies, :mod:`flowserv_fsspec.transfer`). It imports no implementation.
 """
-
 from __future__ import annotations
 
 import functools
@@ -70,8 +66,6 @@ class StorageVolume(metaclass=ABCMeta):
         """Copy the file or folder at the source path of this storage volume to
         the given storage volume.
 
-        Returns the list of files that were copied.
-
         Parameters
         ----------
         src: string or list of string
@@ -87,6 +81,7 @@ class StorageVolume(metaclass=ABCMeta):
         Returns
         -------
         list of string
+            The files that were copied (their destination keys).
         """
         return copy_files(src=src, source=self, dst=dst, target=store, verbose=verbose)
 
@@ -193,9 +188,11 @@ class StorageVolume(metaclass=ABCMeta):
         return 'file' if key and len(files) == 1 and files[0][0] == key else 'folder'
 
     def overlaps(self, other: StorageVolume) -> bool:
-        """Whether this volume and ``other`` share files: one's root is at or
-        below the other's on the same storage (volumes that cannot tell: False).
-        """
+        """Whether this volume and ``other`` share files (one holds the other)."""
+        return self.holds(other) or other.holds(self)
+
+    def holds(self, other: StorageVolume) -> bool:
+        """Whether ``other``'s root is at or below this one's (if unknown: itself)."""
         return other is self
 
     @abstractmethod
@@ -258,9 +255,8 @@ class StorageVolume(metaclass=ABCMeta):
         return [key for key, _ in self.walk(folder) if key.startswith(prefix)]
 
     def receive(self, pairs: Iterable[Pair], progress: Progress, source: StorageVolume) -> None:
-        """Write the planned files to this volume (the last step of
-        ``copy_files``), as the checked plan streams: one ``store()`` per
-        file. Volumes with a cheaper way override it.
+        """Write the planned files as the checked plan streams (the last step
+        of ``copy_files``): one ``store()`` each; cheaper ways override it.
 
         Parameters
         ----------
@@ -275,8 +271,7 @@ class StorageVolume(metaclass=ABCMeta):
 
     @abstractmethod
     def store(self, file: IOHandle, dst: str) -> None:
-        """Store a given file object at the destination path of this volume
-        store.
+        """Store a given file object at the destination path of this volume store.
 
         Parameters
         ----------
@@ -426,25 +421,30 @@ def copy_planned(
 
 def ends(source: Any, target: Any) -> Ends:
     """Get what a plan needs to know of the volumes of a copy; flowserv's own
-    volumes are listed with ``walk`` (sorted), may hold anything as a source
-    and count as having folders as a target.
+    are listed by the contract's ``iter_walk`` (``walk``, sorted), may hold
+    anything as a source and count as having folders as a target.
     """
     target_folders = target.folders if isinstance(target, StorageVolume) else True
-    shared = functools.partial(shares_files, source, target)
-    if isinstance(source, StorageVolume):
-        return Ends(source.iter_walk, source.folders, target_folders, target.describe(), shared)
-    # The contract's own iter_walk (walk, sorted) serves any volume with a walk.
-    listing = functools.partial(StorageVolume.iter_walk, source)
-    return Ends(listing, None, target_folders, target.describe(), shared)
+    own = isinstance(source, StorageVolume)
+    return Ends(
+        source.iter_walk if own else functools.partial(StorageVolume.iter_walk, source),
+        source.folders if own else None, target_folders, target.describe(),
+        functools.partial(nested, source, target)
+    )
 
 
-def shares_files(source: Any, target: Any, src: str, dst: str) -> bool:
-    """Tell whether key ``src`` of ``source`` and key ``dst`` of ``target``
-    (normal keys, '' for a root) can hold the same files: one at or below the
-    other in one volume, or in volumes that overlap (see ``overlaps``).
+def nested(source: Any, target: Any, src: str, dst: str) -> bool:
+    """Tell whether a folder copied from key ``src`` of ``source`` to key
+    ``dst`` of ``target`` (normal keys, '' for a root) lies strictly below or
+    above its destination (see ``holds``). Onto itself (the same place) it is
+    not nested, nor is a file (it goes to ``dst`` or, with none, onto itself).
     """
+    if not (isinstance(source, StorageVolume) and isinstance(target, StorageVolume)):
+        return False  # flowserv's own volumes cannot tell
     if source is target:
-        return is_within(src, dst) or is_within(dst, src)
-    return isinstance(source, StorageVolume) and isinstance(target, StorageVolume) and (
-        source.get_store_for_folder(src) if src else source
-    ).overlaps(target.get_store_for_folder(dst) if dst else target)
+        inside = src != dst and (is_within(src, dst) or is_within(dst, src))
+    else:
+        one = source.get_store_for_folder(src) if src else source
+        other = target.get_store_for_folder(dst) if dst else target
+        inside = one.holds(other) != other.holds(one)
+    return inside and (not src or source.key_type(src) != 'file')

@@ -51,9 +51,9 @@ class Ends(NamedTuple):
     """Whether the target has folders (None: not known)."""
     target: str
     """Description of the target (for messages)."""
-    overlapping: Callable[[str, str], bool]
-    """Whether a source key and a target key (normal, '' for a root) can
-    hold the same files (``flowserv_fsspec.base.shares_files``)."""
+    nested: Callable[[str, str], bool]
+    """Whether a source key and a target key (normal, '' for a root) lie one
+    strictly below the other (``flowserv_fsspec.base.nested``)."""
 
     def refusals(self) -> 'Refusals':
         """Get the checks of a plan of this copy (see :class:`Refusals`)."""
@@ -257,11 +257,11 @@ def checked(
     ------
     flowserv_fsspec.errors.InvalidKeyError
     flowserv_fsspec.errors.UnsafeOperationError
-        Also for a source and destination that overlap: a copy would list
-        what it writes, or write over what it has still to read (as ``cp -r``
-        and rclone, refused).
+        Also for a source and a destination one below the other: a copy
+        would list what it writes, or write over what it has still to read
+        (refused as by ``cp -r`` and rclone).
     """
-    refuse_overlap(paths, dst, ends)
+    refuse_nested(paths, dst, ends)
     held = list(islice(files, 1))
     first = held[0] if held else None
     if needs_check(paths, first, dst, ends.source_folders, ends.target_folders):
@@ -273,18 +273,18 @@ def checked(
     return chain(held, files)
 
 
-def refuse_overlap(paths: Sequence[Optional[str]], dst: Optional[str], ends: Ends) -> None:
-    """Refuse a copy whose destination and a source path can hold the same
-    files (see :func:`checked`).
+def refuse_nested(paths: Sequence[Optional[str]], dst: Optional[str], ends: Ends) -> None:
+    """Refuse a copy whose destination lies strictly below a source path or
+    above it (see :func:`checked`); onto itself, a copy leaves files as they are.
     """
     to = normalize_key(dst, allow_empty=True)
     for path in paths:
         key = normalize_key(path, allow_empty=True)
-        if ends.overlapping(key, to):
+        if ends.nested(key, to):
             raise UnsafeOperationError(
                 f'copy of {repr(key) if key else "the root"} to '
                 f'{repr(to) if to else "the root"} of {ends.target}',
-                'source and destination overlap (one lies at or below the other); '
+                'source and destination overlap (one lies below the other); '
                 'copy to a location outside the source'
             )
 

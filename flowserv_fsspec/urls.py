@@ -395,25 +395,6 @@ def place(url: str) -> Place:
     return Place(implementation.get('class', protocol), server, path)
 
 
-def overlap(url: str, other: str) -> bool:
-    """Whether two URLs share files: the place of one holds the other's
-    (see :func:`place`).
-
-    Parameters
-    ----------
-    url: string
-        A URL or local path.
-    other: string
-        Another.
-
-    Returns
-    -------
-    bool
-    """
-    mine, theirs = place(url), place(other)
-    return mine.holds(theirs) or theirs.holds(mine)
-
-
 def holds_working_folder(url: str) -> bool:
     """Whether a URL names the folder the process works in, or one that holds it.
 

@@ -33,7 +33,7 @@ from flowserv_fsspec.plan import Pair
 from flowserv_fsspec.progress import Progress
 from flowserv_fsspec.rooted import RootedFileSystem
 from flowserv_fsspec.translate import translate_errors
-from flowserv_fsspec.urls import child_url, filesystem_for_url, holds_working_folder, overlap
+from flowserv_fsspec.urls import child_url, filesystem_for_url, holds_working_folder, place
 from flowserv_fsspec.writes import FolderWrites, Writes
 
 
@@ -278,13 +278,12 @@ class FsspecVolume(StorageVolume):
             return None
         return {'file': 'file', 'directory': 'folder'}.get(info.get('type', ''))
 
-    def overlaps(self, other: StorageVolume) -> bool:
-        """Whether the two volumes share files: one's root is at or below the
-        other's in the same storage, compared by :func:`flowserv_fsspec.urls.place`
-        (dot segments, repeated slashes, default ports, local links and
-        chained URLs resolved; whatever the options).
+    def holds(self, other: StorageVolume) -> bool:
+        """Whether ``other``'s root is at or below this one's in the same storage,
+        by :func:`flowserv_fsspec.urls.place` (dot segments, links, chains resolved).
         """
-        return other is self or isinstance(other, FsspecVolume) and overlap(self.url, other.url)
+        return other is self or isinstance(other, FsspecVolume) and place(self.url).holds(
+            place(other.url))
 
     def load(self, key: str) -> IOHandle:
         """Load the file at a key: one metadata request, whose size it keeps."""
