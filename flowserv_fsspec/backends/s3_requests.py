@@ -74,6 +74,7 @@ LIST_QUERY = {
 EMPTY_SHA256 = hashlib.sha256(b'').hexdigest()
 """Payload hash of a request without a body."""
 
+
 def plain(method: str, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> bool:
     """Tell whether a call of s3fs's ``_call_s3`` can take the lean path by
     its parameters alone (see :data:`LEAN_PARAMS`).
