@@ -52,7 +52,9 @@ equal (the precision of the times in S3 metadata and of local disks)."""
 WRITTEN_WINDOW = 1.0
 """Seconds by which a source may be newer than the time its target was
 written and still count as older (SFTP, FTP and HTTP dates count whole
-seconds)."""
+seconds), and by which a source's upload time (an object without kept
+time: whole seconds in S3 answers) may differ from its copy's time (another
+tool may have kept it finer, as rclone does) and still be equal."""
 
 
 def sync_files(
@@ -171,8 +173,9 @@ def same(file: IOHandle, other: IOHandle, checksum: bool, size_only: bool) -> bo
     mine, theirs = modified_of(file), modified_of(other)
     if mine is None or theirs is None:
         return True
-    if theirs.kept:
-        return abs(mine.seconds - theirs.seconds) <= MODIFY_WINDOW
+    if theirs.kept:  # a copy of this source has its time: an upload time to the second
+        window = MODIFY_WINDOW if mine.kept else WRITTEN_WINDOW
+        return abs(mine.seconds - theirs.seconds) <= window
     return mine.seconds <= theirs.seconds + WRITTEN_WINDOW
 
 

@@ -540,6 +540,20 @@ def test_sync_copies_a_same_size_edit_to_an_older_time(tmp_path, bucket, directi
     assert sync_files(source, target).unchanged == 1
 
 
+def test_an_upload_time_to_the_second_equals_a_finer_copy_of_it(tmp_path, bucket, s3_client):
+    """An object without kept time has its upload time, to the second in S3
+    answers; a copy that another tool gave a finer time (rclone keeps
+    nanoseconds) is the same file, one a second older is not."""
+    s3_client.pipe_file(f'{bucket}/up/a.txt', b'same')
+    uploaded = s3_client.call_s3('head_object', Bucket=bucket, Key='up/a.txt')['LastModified']
+    put(LocalVolume(tmp_path / 'copy'), 'a.txt', b'same')
+    os.utime(tmp_path / 'copy' / 'a.txt', (uploaded.timestamp() + 0.4,) * 2)
+    source, target = S3Volume(bucket, 'up'), LocalVolume(tmp_path / 'copy')
+    assert sync_files(source, target).unchanged == 1
+    os.utime(tmp_path / 'copy' / 'a.txt', (uploaded.timestamp() - 1.5,) * 2)
+    assert sync_files(source, target).copied == ['a.txt']
+
+
 def test_copies_keep_the_source_time_where_the_storage_can(tmp_path, bucket, s3_client):
     source = LocalVolume(tmp_path / 'src')
     put(source, 'a.txt', b'a')
