@@ -11,10 +11,11 @@ forever and retries are counted once.
 - Connections: 32 kept open (botocore's default is 10).
 - Timestamps: botocore parses each with dateutil (~0.35 ms: a listing of
   1,000 keys spent ~0.35 s of CPU on them);
-  :func:`~flowserv_fsspec.backends.s3_requests.parse_timestamp` reads S3's
+  :func:`~flowserv_fsspec.backends.s3_answers.parse_timestamp` reads S3's
   forms with ``datetime.fromisoformat`` and ``email.utils``.
-- Requests: plain listings, HEADs and ranged GETs take the lean path of
-  :mod:`flowserv_fsspec.backends.s3_requests` (option ``lean_requests``).
+- Requests: plain listings, HEADs, ranged GETs, single PUTs and copies take
+  the lean path of :mod:`flowserv_fsspec.backends.s3_requests` (option
+  ``lean_requests``).
 
 :data:`S3FileSystem` is s3fs's class with these clients, built on first use
 (importing this module does not import s3fs), which is how its instances
@@ -62,7 +63,7 @@ def s3_filesystem(options: Dict[str, Any]) -> AbstractFileSystem:
     ``config_kwargs={'retries': ...}`` takes precedence for botocore.
     Connections: ``config_kwargs={'max_pool_connections': n}`` (default
     :data:`DEFAULT_CONNECTIONS`). The option ``lean_requests`` (default True)
-    sends listings, HEADs and ranged GETs on the lean path
+    sends listings, HEADs, ranged GETs, single PUTs and copies on the lean path
     (:mod:`flowserv_fsspec.backends.s3_requests`); False sends every request
     through botocore.
     """
@@ -128,8 +129,8 @@ def bounded_class(s3fs: ModuleType) -> Any:
     """Build (once, so that fsspec shares equal instances) the
     ``S3FileSystem`` whose clients upload without waiting for ``100 Continue``
     (see :func:`no_expect_continue`), parse timestamps fast
-    (:func:`~flowserv_fsspec.backends.s3_requests.parse_timestamp`) and send
-    plain listings, HEADs and ranged GETs on the lean path
+    (:func:`~flowserv_fsspec.backends.s3_answers.parse_timestamp`) and send
+    the plain requests of bulk copies and listings on the lean path
     (:class:`~flowserv_fsspec.backends.s3_requests.LeanRequests`). It is
     this module's ``S3FileSystem`` (built on first access, so that importing
     the module does not import s3fs), which is how its instances pickle.
