@@ -137,6 +137,7 @@ def bounded_class(s3fs: ModuleType) -> Any:
     """
     class S3FileSystem(s3fs.S3FileSystem):  # type: ignore[misc, name-defined]
         lean: Optional[LeanRequests] = None
+        prepared: Any = None
 
         def __init__(self, *args: Any, lean_requests: bool = True, **kwargs: Any):
             super().__init__(*args, **kwargs)
@@ -144,15 +145,16 @@ def bounded_class(s3fs: ModuleType) -> Any:
 
         async def set_session(self, refresh: bool = False, kwargs: Any = None) -> Any:
             client = await super().set_session(refresh, kwargs or {})
-            if self.lean_requests and (self.lean is None or self.lean.client is not client):
-                self.lean = LeanRequests(client)
-            client.meta.events.register(
-                'before-sign.s3', no_expect_continue, unique_id='flowserv-no-expect-continue'
-            )
-            # The session's parsers of every answer (its clients included).
-            self.session.get_component('response_parser_factory').set_parser_defaults(
-                timestamp_parser=parse_timestamp
-            )
+            if client is not self.prepared:  # once per client, not per request
+                client.meta.events.register(
+                    'before-sign.s3', no_expect_continue, unique_id='flowserv-no-expect-continue'
+                )
+                # The session's parsers of every answer (its clients included).
+                self.session.get_component('response_parser_factory').set_parser_defaults(
+                    timestamp_parser=parse_timestamp
+                )
+                self.lean = LeanRequests(client) if self.lean_requests else None
+                self.prepared = client
             return client
 
         async def _call_s3(self, method: str, *args: Any, **kwargs: Any) -> Any:
