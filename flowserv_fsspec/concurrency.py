@@ -1,8 +1,15 @@
 """Many calls of one filesystem: concurrent on async filesystems (s3fs, gcsfs,
-adlfs, HTTP), one after the other elsewhere, with each call's outcome.
+adlfs, HTTP), one after the other elsewhere, with each call's outcome; and
+:class:`Window`, a bounded number of coroutines in flight on a filesystem's
+event loop, submitted from the caller's thread.
 """
 
-from typing import Any, Coroutine, Dict, List, Optional, Sequence, Tuple, Union
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from collections import deque
+from typing import Any, Coroutine, Deque, Dict, List, Optional, Sequence, Tuple, Union
 
 from fsspec.asyn import _run_coros_in_chunks, sync
 
@@ -85,3 +92,45 @@ def run_each(target: Any, calls: Sequence[Call]) -> List[Optional[BaseException]
             return outcomes + [ex] * (len(calls) - len(outcomes))
         outcomes.append(None)
     return outcomes
+
+
+class Window:
+    """Coroutines run on an event loop from another thread, at most ``size``
+    at once; results are taken in the order of submission.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, size: int):
+        """Initialize with the loop (running in its own thread) and the bound."""
+        self.loop = loop
+        self.size = size
+        self.pending: Deque[concurrent.futures.Future[Any]] = deque()
+
+    def full(self) -> bool:
+        """Whether ``size`` coroutines are in flight."""
+        return len(self.pending) >= self.size
+
+    def submit(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Start a coroutine (the caller checks ``full()`` first)."""
+        self.pending.append(asyncio.run_coroutine_threadsafe(coro, self.loop))
+
+    def next_result(self) -> Any:
+        """Wait for the oldest coroutine and give its result (or raise its error)."""
+        return self.pending.popleft().result()
+
+    def any_result(self) -> Any:
+        """Wait for any coroutine to finish and give its result (or raise its
+        error): a slow one does not hold the others' slots.
+        """
+        done, _ = concurrent.futures.wait(
+            self.pending, return_when=concurrent.futures.FIRST_COMPLETED
+        )
+        future = next(iter(done))
+        self.pending.remove(future)
+        return future.result()
+
+    def cancel(self) -> None:
+        """Cancel what is still in flight and wait until it has stopped."""
+        for future in self.pending:
+            future.cancel()
+        concurrent.futures.wait(self.pending)
+        self.pending.clear()

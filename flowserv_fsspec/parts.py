@@ -9,9 +9,9 @@ with as many parts in flight (``S3Writes``), whose parts are slices of the
 source file itself (:class:`FileSlice`, nothing held in memory) or, for
 other sources, bytes read part by part (:func:`upload_parts`). Memory stays
 within about ``concurrency x size`` bytes, whatever the file's size.
-:class:`Window` is the one mechanism of all: coroutines submitted from the
-caller's thread, at most a fixed number running, results taken in
-submission order (streams) or as they come.
+:class:`~flowserv_fsspec.concurrency.Window` is the one mechanism of all:
+coroutines submitted from the caller's thread, at most a fixed number
+running, results taken in submission order (streams) or as they come.
 
 The settings are the storage options ``part_size`` and ``max_concurrency``
 of the object-store volumes (:class:`Parts`).
@@ -20,14 +20,13 @@ of the object-store volumes (:class:`Parts`).
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import io
 import logging
 import os
-from collections import deque
 from dataclasses import dataclass
-from typing import IO, Any, Callable, Coroutine, Deque, Dict, Iterator, Optional, Tuple, Union
+from typing import IO, Any, Callable, Coroutine, Dict, Iterator, Optional, Tuple, Union
 
+from flowserv_fsspec.concurrency import Window
 from flowserv_fsspec.errors import InvalidConfigurationError
 from flowserv_fsspec.translate import typed_error
 
@@ -85,48 +84,6 @@ class Parts:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-class Window:
-    """Coroutines run on an event loop from another thread, at most ``size``
-    at once; results are taken in the order of submission.
-    """
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, size: int):
-        """Initialize with the loop (running in its own thread) and the bound."""
-        self.loop = loop
-        self.size = size
-        self.pending: Deque[concurrent.futures.Future[Any]] = deque()
-
-    def full(self) -> bool:
-        """Whether ``size`` coroutines are in flight."""
-        return len(self.pending) >= self.size
-
-    def submit(self, coro: Coroutine[Any, Any, Any]) -> None:
-        """Start a coroutine (the caller checks ``full()`` first)."""
-        self.pending.append(asyncio.run_coroutine_threadsafe(coro, self.loop))
-
-    def next_result(self) -> Any:
-        """Wait for the oldest coroutine and give its result (or raise its error)."""
-        return self.pending.popleft().result()
-
-    def any_result(self) -> Any:
-        """Wait for any coroutine to finish and give its result (or raise its
-        error): a slow one does not hold the others' slots.
-        """
-        done, _ = concurrent.futures.wait(
-            self.pending, return_when=concurrent.futures.FIRST_COMPLETED
-        )
-        future = next(iter(done))
-        self.pending.remove(future)
-        return future.result()
-
-    def cancel(self) -> None:
-        """Cancel what is still in flight and wait until it has stopped."""
-        for future in self.pending:
-            future.cancel()
-        concurrent.futures.wait(self.pending)
-        self.pending.clear()
 
 
 Fetch = Callable[[int, int], Coroutine[Any, Any, Union[bytes, bytearray]]]

@@ -2,6 +2,7 @@
 of 1,000 keys (S3) at a time, never the whole listing, and gives the keys in
 order as it goes."""
 
+import time
 import tracemalloc
 
 import pytest
@@ -184,3 +185,23 @@ def test_the_keys_a_copy_wrote_beyond_a_bound_wait_in_a_file(tmp_path, monkeypat
         (tmp_path / 'src' / key).write_bytes(key.encode())
     target = from_url(f'memory://{tmp_path.name}/copy')
     assert copy_files(None, source, None, target) == sorted(keys)
+
+
+def test_an_s3_listing_asks_for_its_next_page_while_one_is_walked(s3_server, bucket):
+    """A walk of 2,100 objects (three pages): the second page is asked for
+    while the caller still holds the first key; a walk stopped there asks
+    for no third page."""
+    fs = S3FileSystem(skip_instance_cache=True, **s3_server.storage_options())
+    fs.pipe({f'{bucket}/v/f{i:04d}': b'x' for i in range(2100)})
+    volume = S3Volume(bucket, 'v')
+    assert [key for key, _ in volume.iter_walk(None)] == [f'f{i:04d}' for i in range(2100)]
+    s3_server.counter.reset()
+    walk = volume.iter_walk(None)
+    assert next(walk)[0] == 'f0000'
+    deadline = time.monotonic() + 10
+    while s3_server.counter.snapshot()['methods'].get('GET', 0) < 2:
+        assert time.monotonic() < deadline, 'the second page was not asked for'
+        time.sleep(0.01)
+    walk.close()
+    time.sleep(0.3)
+    assert s3_server.counter.snapshot()['methods'] == {'GET': 2}

@@ -18,6 +18,7 @@ from fsspec import AbstractFileSystem
 from flowserv_fsspec.backends.bucket import BucketVolume
 from flowserv_fsspec.backends.s3_client import s3_filesystem
 from flowserv_fsspec.backends.s3_writes import MTIME_METADATA, S3Writes
+from flowserv_fsspec.concurrency import Window
 from flowserv_fsspec.documents import make_doc
 from flowserv_fsspec.errors import InvalidConfigurationError, StorageError, VolumeNotFoundError
 from flowserv_fsspec.files import FsspecFile
@@ -262,10 +263,7 @@ class S3Volume(BucketVolume):
             for name, info in self._object_at(path).items():
                 found = True
                 yield name, info['size'], None
-        params = {'Bucket': bucket, 'Prefix': prefix + '/' if prefix else ''}
-        while True:
-            with translate_errors(key, self.describe(), missing=VolumeNotFoundError):
-                page = self.fs.call_s3('list_objects_v2', **params)
+        for page in self._pages(key, Bucket=bucket, Prefix=prefix + '/' if prefix else ''):
             for listed in page.get('Contents', []):
                 found = True
                 if not listed['Key'].endswith('/'):  # a folder marker, no file
@@ -273,11 +271,27 @@ class S3Volume(BucketVolume):
                         f"{bucket}/{listed['Key']}", listed['Size'],
                         listed['LastModified'].timestamp(),
                     )
-            if not page.get('IsTruncated') or not page.get('NextContinuationToken'):
-                break
-            params['ContinuationToken'] = page['NextContinuationToken']
         if not found:
             self._refuse_missing_container(key)
+
+    def _pages(self, key: str, **params: Any) -> Iterator[Dict[str, Any]]:
+        """Give the pages of a listing in order, each next page asked for as
+        soon as its continuation token is known: while the caller walks one
+        page, the next is on its way (as rclone lists ahead).
+        """
+        ahead = Window(self.fs.loop, 1)
+        ahead.submit(self.fs._call_s3('list_objects_v2', **params))
+        try:
+            while ahead.pending:
+                with translate_errors(key, self.describe(), missing=VolumeNotFoundError):
+                    page = ahead.next_result()
+                token = page.get('NextContinuationToken') if page.get('IsTruncated') else None
+                if token:
+                    params['ContinuationToken'] = token
+                    ahead.submit(self.fs._call_s3('list_objects_v2', **params))
+                yield page
+        finally:
+            ahead.cancel()
 
     def _remove(self, path: str, key: str) -> None:
         """Delete the objects that ``walk(key)`` lists a page at a time: the

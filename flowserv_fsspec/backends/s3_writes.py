@@ -10,10 +10,10 @@ import itertools
 import logging
 from typing import IO, Any, Callable, Coroutine, Dict, Iterable, List, Optional
 
-from flowserv_fsspec.concurrency import run_each
+from flowserv_fsspec.concurrency import Window, run_each
 from flowserv_fsspec.files import FsspecFile
 from flowserv_fsspec.handles import IOHandle, Modified, modified_of, read_stream, regular_file
-from flowserv_fsspec.parts import Window, upload_parts
+from flowserv_fsspec.parts import upload_parts
 from flowserv_fsspec.writes import ObjectWrites, Outcomes
 
 
