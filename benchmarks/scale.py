@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
+from typing import Callable, Dict, List, NamedTuple, Optional, Set, Tuple
 
 
 BIN = Path(sys.executable).parent
@@ -128,7 +128,8 @@ def changed(tree: Path, target: Path, files: int) -> Callable[[], None]:
 def sample(tree: Path, count: int, seed: int = 0) -> List[str]:
     """Relative names of ``count`` files of a tree made by :func:`make_tree`."""
     folders = sorted(os.listdir(tree))
-    rng, names = random.Random(seed), set()
+    rng = random.Random(seed)
+    names: Set[str] = set()
     while len(names) < count:
         folder = rng.choice(folders)
         names.add(f'{folder}/{rng.choice(sorted(os.listdir(tree / folder)))}')
@@ -229,6 +230,7 @@ def s3_cases(base: Path, tree: Path, files: int) -> Cases:
     holds the tree below ``tree.name``."""
     url, remote = f's3://bench/{tree.name}', f'bench:bench/{tree.name}'
     down, within = base / f'down-{files}', base / 's3' / 'bench' / f'copy-{files}'
+    synced = base / f'synced-{files}'
     table: Cases = {
         'S3 du': {'ours': Case([OURS, 'du', url], totals(files))},
         'S3 ls -R': {'ours': Case([OURS, 'ls', '-R', url], lines(files))},
@@ -236,6 +238,8 @@ def s3_cases(base: Path, tree: Path, files: int) -> Cases:
                                      copied(tree, down, files), removed(down))},
         'S3->S3 copy': {'ours': Case([OURS, 'cp', '-q', url, f's3://bench/{within.name}'],
                                      copied(tree, within, files), removed(within))},
+        'S3 sync no-op': {'ours': Case([OURS, 'sync', url, str(synced)],
+                                       mentions(f'unchanged {files}'), downloaded(url, synced))},
     }
     bucket_path = f'bench/{tree.name}'
     table['S3 du']['s3fs'] = Case(
@@ -259,7 +263,18 @@ def s3_cases(base: Path, tree: Path, files: int) -> Cases:
                                               copied(tree, down, files), removed(down))
         table['S3->S3 copy']['rclone'] = Case([found, 'copy', remote, f'bench:bench/{within.name}'],
                                               copied(tree, within, files), removed(within))
+        table['S3 sync no-op']['rclone'] = Case([found, 'sync', remote, str(synced)],
+                                                mentions(''), downloaded(url, synced))
     return table
+
+
+def downloaded(url: str, path: Path) -> Callable[[], None]:
+    """Prepare a run with a copy of the bucket's tree at ``path`` that this
+    library made once (the objects' times kept: a sync of it is a no-op)."""
+    def prepare() -> None:
+        if not path.exists():
+            timed([OURS, 'cp', '-q', url, str(path)], path.parent)
+    return prepare
 
 
 def s3_environment(endpoint: str) -> None:

@@ -6,6 +6,7 @@ and :func:`copy_into` (a handle's bytes into an open file).
 
 from __future__ import annotations
 
+import concurrent.futures
 import io
 import os
 import shutil
@@ -99,6 +100,21 @@ class IOHandle(metaclass=ABCMeta):
         Returns
         -------
         flowserv_fsspec.handles.Modified or None
+        """
+        return None
+
+    def ask_modified(self) -> Optional[concurrent.futures.Future[None]]:
+        """Start asking the storage for the modification time, where
+        ``modified()`` would send a request for it, so that many files' times
+        are asked for at once (a sync does); None where there is no request
+        to send (here).
+
+        The request only prepares ``modified()``: a request that fails leaves
+        ``modified()`` to ask again, and to raise the error.
+
+        Returns
+        -------
+        concurrent.futures.Future or None
         """
         return None
 

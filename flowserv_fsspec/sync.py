@@ -19,17 +19,19 @@ never with the files that are the same on both sides.
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
+from collections import deque
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import List, Optional
+from typing import Deque, Iterator, List, Optional, Tuple
 
 from fsspec.callbacks import Callback
 
 from flowserv_fsspec.base import StorageVolume, copy_planned, ends
 from flowserv_fsspec.errors import UnsafeOperationError, VolumeNotFoundError
 from flowserv_fsspec.handles import COPY_CHUNK, IOHandle, modified_of, read_stream
-from flowserv_fsspec.march import march
+from flowserv_fsspec.march import Marched, march
 from flowserv_fsspec.plan import Pair
 
 
@@ -120,7 +122,8 @@ def sync_files(
     pairs: List[Pair] = []
     refusals = ends(source, target).refusals()
     source_files = chain([first], files) if first is not None else files
-    for key, file, other in march(source_files, target.iter_walk(None)):
+    marched = march(source_files, target.iter_walk(None))
+    for key, file, other in marched if checksum or size_only else times_asked_ahead(marched):
         if file is None:
             if delete:
                 result.deleted.append(key)
@@ -144,6 +147,59 @@ def sync_files(
         copy_planned(pairs, source, target, callback)
         target.delete_files(result.deleted)
     return result
+
+
+TIMES_AHEAD = 32
+"""Files whose modification times a sync asks for at once, ahead of the
+comparisons that need them (an S3 object's kept time takes a HEAD request
+each: one after the other, they made a sync of 100,000 equal files take
+2.5 minutes)."""
+
+
+def times_asked_ahead(marched: Iterator[Marched]) -> Iterator[Marched]:
+    """Give the marched files in order, the modification times of those of
+    equal sizes on both sides asked for ahead, up to TIMES_AHEAD files at
+    once, where asking takes a request (``IOHandle.ask_modified``).
+
+    Parameters
+    ----------
+    marched: iterator of (string, IOHandle or None, IOHandle or None)
+        The files of both sides, by key (``march``).
+
+    Returns
+    -------
+    iterator of (string, IOHandle or None, IOHandle or None)
+    """
+    held: Deque[Tuple[Marched, List[concurrent.futures.Future[None]]]] = deque()
+    asked = 0
+    try:
+        for item in marched:
+            _, file, other = item
+            asking: List[concurrent.futures.Future[None]] = []
+            if file is not None and other is not None and file.size() == other.size():
+                asking = [f for f in (modified_asked(file), modified_asked(other)) if f]
+            held.append((item, asking))
+            asked += len(asking)
+            while held and (asked >= TIMES_AHEAD or not held[0][1] or len(held) > TIMES_AHEAD):
+                first, futures = held.popleft()
+                concurrent.futures.wait(futures)  # a failed request: modified() asks again
+                asked -= len(futures)
+                yield first
+        while held:
+            first, futures = held.popleft()
+            concurrent.futures.wait(futures)
+            yield first
+    finally:
+        for _, futures in held:
+            for future in futures:
+                future.cancel()
+
+
+def modified_asked(file: IOHandle) -> Optional[concurrent.futures.Future[None]]:
+    """Start asking for a handle's modification time (handles of this
+    library only).
+    """
+    return file.ask_modified() if isinstance(file, IOHandle) else None
 
 
 def same(file: IOHandle, other: IOHandle, checksum: bool, size_only: bool) -> bool:

@@ -2,6 +2,7 @@
 of 1,000 keys (S3) at a time, never the whole listing, and gives the keys in
 order as it goes."""
 
+import os
 import time
 import tracemalloc
 
@@ -205,3 +206,51 @@ def test_an_s3_listing_asks_for_its_next_page_while_one_is_walked(s3_server, buc
     walk.close()
     time.sleep(0.3)
     assert s3_server.counter.snapshot()['methods'] == {'GET': 2}
+
+
+def s3_and_its_copy(s3_server, bucket, tmp_path, files):
+    """An S3 folder of files uploaded by this library (their times kept) and
+    a local copy of it that a sync made."""
+    from flowserv_fsspec import sync_files
+    for i in range(files):
+        (tmp_path / 'up' / f'd{i % 3}').mkdir(parents=True, exist_ok=True)
+        (tmp_path / 'up' / f'd{i % 3}' / f'f{i:03d}').write_bytes(b'%03d' % i)
+    source, target = S3Volume(bucket, 'kept'), LocalVolume(tmp_path / 'copy')
+    assert len(sync_files(LocalVolume(tmp_path / 'up'), source).copied) == files
+    assert len(sync_files(source, target).copied) == files
+    return source, target
+
+
+def test_a_sync_asks_for_the_kept_times_of_equal_objects_at_once(s3_server, bucket, tmp_path):
+    """S3 -> local with 200 equal files: one HEAD an object (its kept time),
+    several in flight at once; an object edited to the same size with
+    another time is still found."""
+    from flowserv_fsspec import sync_files
+    source, target = s3_and_its_copy(s3_server, bucket, tmp_path, 200)
+    s3_server.counter.reset()
+    assert sync_files(source, target).unchanged == 200
+    assert s3_server.counter.snapshot()['methods'] == {'GET': 1, 'HEAD': 200}
+    assert s3_server.counter.max_in_flight > 1
+    os.utime(tmp_path / 'copy' / 'd1' / 'f100', (1e9, 1e9))
+    assert sync_files(source, target).copied == ['d1/f100']
+
+
+def test_a_time_asked_ahead_that_fails_is_asked_again(s3_server, bucket, tmp_path, monkeypatch):
+    """A failed request of the look-ahead only leaves modified() to ask (and
+    to raise, were it to fail again): the sync's outcome is the same."""
+    import concurrent.futures
+
+    from flowserv_fsspec import sync_files
+    from flowserv_fsspec.backends.s3 import S3File
+    source, target = s3_and_its_copy(s3_server, bucket, tmp_path, 40)
+
+    def failed(self):
+        future = concurrent.futures.Future()
+        future.set_exception(ConnectionError('look-ahead'))
+        return future
+
+    monkeypatch.setattr(S3File, 'ask_modified', failed)
+    s3_server.counter.reset()
+    os.utime(tmp_path / 'copy' / 'd0' / 'f003', (1e9, 1e9))
+    assert sync_files(source, target).copied == ['d0/f003']
+    assert s3_server.counter.snapshot()['methods'] == {'GET': 2, 'HEAD': 40}  # list, copy

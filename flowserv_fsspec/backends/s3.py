@@ -8,12 +8,15 @@ Credentials, region and endpoint come from the standard AWS configuration
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import functools
 import itertools
 import time
 from typing import Any, Dict, Iterator, List, Optional
 
 from fsspec import AbstractFileSystem
+from fsspec.asyn import sync
 
 from flowserv_fsspec.backends.bucket import BucketVolume
 from flowserv_fsspec.backends.s3_client import s3_filesystem
@@ -96,10 +99,26 @@ class S3File(FsspecFile):
         flowserv_fsspec.handles.Modified
         """
         if self._mtime is None:
-            bucket, key = self.path.split('/', 1)
             with translate_errors(self.key, self.volume):
-                self.note_time(self.fs.call_s3('head_object', Bucket=bucket, Key=key))
+                sync(self.fs.loop, self.head_time)
         return self._mtime
+
+    def ask_modified(self) -> Optional[concurrent.futures.Future[None]]:
+        """Start the HEAD request of ``modified()`` on the filesystem's loop
+        (None where the time is known).
+
+        Returns
+        -------
+        concurrent.futures.Future or None
+        """
+        if self._mtime is not None:
+            return None
+        return asyncio.run_coroutine_threadsafe(self.head_time(), self.fs.loop)
+
+    async def head_time(self) -> None:
+        """Keep the modification time that one HEAD request gives."""
+        bucket, key = self.path.split('/', 1)
+        self.note_time(await self.fs._call_s3('head_object', Bucket=bucket, Key=key))
 
     def note_time(self, answer: Dict[str, Any]) -> None:
         """Keep the modification time of a HEAD or GET answer (see ``modified``)."""
