@@ -27,8 +27,6 @@ from flowserv_fsspec.plan import Ends, Pair, planned
 from flowserv_fsspec.progress import KeyLog, Progress, stream_into
 
 
-# -- Storage volumes ----------------------------------------------------------
-
 class StorageVolume(metaclass=ABCMeta):
     """A file-system-like store for the files of workflow runs.
 
@@ -39,6 +37,8 @@ class StorageVolume(metaclass=ABCMeta):
 
     folders: Optional[bool] = None
     """Whether no key can name a file and a folder at once (None: not known)."""
+    shared = True
+    """Whether another process that rebuilds the volume from its document sees its files."""
 
     def __init__(self, identifier: Optional[str] = None):
         """Initialize the unique volume identifier.

@@ -70,6 +70,9 @@ def parser() -> argparse.ArgumentParser:
                         help='copy a file or a folder between any two volumes')
     cp.add_argument('src')
     cp.add_argument('dst', help="destination file, or folder (a folder source, or a trailing '/')")
+    cp.add_argument('--dask', metavar='ADDRESS',
+                    help="copy in tasks on a Dask cluster: its scheduler's address, or 'local' "
+                         "(worker processes on this machine; needs the extra 'dask')")
     cp.set_defaults(func='cmd_cp')
     sync = sub.add_parser('sync', parents=[json_out, quiet, dry_run],
                           help='copy what is missing or different; --delete to mirror')

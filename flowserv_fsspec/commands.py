@@ -17,7 +17,7 @@ from fsspec.callbacks import Callback, TqdmCallback
 
 from flowserv_fsspec.base import StorageVolume, copy_planned, ends
 from flowserv_fsspec.cleanup import cleanup
-from flowserv_fsspec.errors import UnknownFileError, VolumeError
+from flowserv_fsspec.errors import InvalidConfigurationError, UnknownFileError, VolumeError
 from flowserv_fsspec.handles import IOHandle, copy_into
 from flowserv_fsspec.locations import open_location, split_location
 from flowserv_fsspec.plan import checked, destinations
@@ -232,6 +232,8 @@ def cmd_cp(args: argparse.Namespace) -> int:
     """Copy a file or folder from one location to another, as the source
     listing streams (``--dry-run``: print each file the copy would write).
     """
+    if args.dask:
+        return cp_on_cluster(args)
     source, key, files = stream_location(args, args.src)
     head = list(itertools.islice(files, 2))
     if is_file(head, key):
@@ -259,6 +261,24 @@ def cmd_cp(args: argparse.Namespace) -> int:
         count, copied = len(done), list(done) if args.json else []
     emit(args, {'copied': copied, 'dry_run': args.dry_run},
          [] if args.quiet else [f'{verb} {count} file(s) to {shown_url(args.dst)}'])
+    return 0
+
+
+def cp_on_cluster(args: argparse.Namespace) -> int:
+    """Copy a folder (or a file) into a destination folder in tasks on a
+    Dask cluster (``--dask``; see :mod:`flowserv_fsspec.cluster`).
+    """
+    from flowserv_fsspec.cluster import client_of, copy_on_cluster
+    if args.dry_run:
+        raise InvalidConfigurationError(
+            'options', '--dry-run with --dask', 'the workers plan their parts as they copy'
+        )
+    source, key = split_location(args.src, **options(args))
+    target = open_location(args.dst, **options(args))
+    with client_of(args.dask) as client:
+        done = copy_on_cluster(key, source, None, target, client)
+    emit(args, {'copied': list(done) if args.json else [], 'dry_run': False},
+         [] if args.quiet else [f'copied {len(done)} file(s) to {shown_url(args.dst)}'])
     return 0
 
 

@@ -80,6 +80,7 @@ class MemoryVolume(FsspecVolume):
     """
 
     writes_class = MemoryWrites
+    shared = False  # the memory filesystem lives in its process
 
     def _find(self, path: str, key: str) -> Dict[str, Dict[str, Any]]:
         """List the files at or below a path from a copy of the store's items
