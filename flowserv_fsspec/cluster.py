@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional, Tuple
 
 from flowserv_fsspec.base import StorageVolume, copy_planned, ends
 from flowserv_fsspec.errors import (
+    InvalidConfigurationError,
     MissingExtraError,
     TransferError,
     UnsafeOperationError,
@@ -46,6 +47,8 @@ from flowserv_fsspec.translate import translate_errors
 
 if TYPE_CHECKING:
     from distributed import Client
+
+    from flowserv_fsspec.volume import FsspecVolume
 
 
 PARTS_PER_WORKER = 4
@@ -91,22 +94,27 @@ def copy_on_cluster(
     flowserv_fsspec.errors.UnsafeOperationError
         The copy was refused (overlap, a volume that workers cannot reach);
         nothing was written.
+    flowserv_fsspec.errors.InvalidConfigurationError
+        A source that is not an fsspec volume of this library.
     flowserv_fsspec.errors.VolumeNotFoundError
         The source folder does not exist.
     flowserv_fsspec.errors.TransferError
         Parts failed: every other part was copied; ``pending`` names what
         was not.
     """
+    from flowserv_fsspec.volume import FsspecVolume
     src, dst = normalize_key(src, allow_empty=True), normalize_key(dst, allow_empty=True)
     what = f'copy from {source.describe()} to {target.describe()} on a cluster'
+    if not isinstance(source, FsspecVolume):
+        raise InvalidConfigurationError(
+            'source', source.describe(), 'a copy on a cluster lists an fsspec volume (FsspecVolume)'
+        )
     for volume in (source, target):
         if not volume.shared:
             raise UnsafeOperationError(what, f'{volume.describe()} cannot be reached by workers')
     refuse_nested([src], dst, ends(source, target))
     workers = max(1, len(client.scheduler_info().get('workers', {})))
-    parts = cut(source, src, dst, workers * PARTS_PER_WORKER)
-    if not parts:
-        raise VolumeNotFoundError(source.describe() + (f' {src!r}' if src else ''))
+    parts = cut(source, src, dst, workers * PARTS_PER_WORKER)  # none: an empty folder
     run = uuid.uuid4().hex[:12]
     futures = client.map(
         copy_part, parts, source=source.to_dict(), target=target.to_dict(), retries=retries,
@@ -154,7 +162,7 @@ def client_of(address: str) -> Iterator[Client]:
         raise MissingExtraError('dask', (ex.name or 'distributed').split('.')[0], 'dask') from None
     if address == 'local':
         cluster = distributed.LocalCluster(  # type: ignore[no-untyped-call]
-            processes=True, dashboard_address=None
+            processes=True, dashboard_address='127.0.0.1:0'
         )
         with cluster, distributed.Client(cluster) as client:  # type: ignore[no-untyped-call]
             yield client
@@ -163,7 +171,7 @@ def client_of(address: str) -> Iterator[Client]:
             yield client
 
 
-def cut(source: Any, src: str, dst: str, wanted: int) -> List[Part]:
+def cut(source: FsspecVolume, src: str, dst: str, wanted: int) -> List[Part]:
     """Cut the folder ``src`` into at most ``wanted`` parts of consecutive
     names: the names directly below it, or, where those are fewer than
     ``wanted``, the names below its folders (down to LEVELS levels; a name
@@ -184,14 +192,14 @@ def cut(source: Any, src: str, dst: str, wanted: int) -> List[Part]:
             break
         names = deeper
     pairs = [(key, join_key(dst, key[len(src):])) for key in sorted({key for key, _ in names})]
-    size = -(-len(pairs) // wanted)
+    size = max(1, -(-len(pairs) // wanted))
     return [pairs[i:i + size] for i in range(0, len(pairs), size)]
 
 
-def level(source: Any, key: str) -> List[Tuple[str, str]]:
-    """List the keys directly below a folder of a volume (``FsspecVolume``)
-    in one call, each with its kind (``'file'`` or ``'folder'``; on object
-    stores a key may come twice, as both), without temporary files of writes.
+def level(source: FsspecVolume, key: str) -> List[Tuple[str, str]]:
+    """List the keys directly below a folder of a volume in one call, each
+    with its kind (``'file'`` or ``'folder'``; on object stores a key may
+    come twice, as both), without temporary files of writes.
     """
     path, strip = source.path(key), source.fs._strip_protocol
     cut_key = key_cutter(source.root)

@@ -25,7 +25,7 @@ def client(s3_server):
     """Two worker processes of one thread each, started with the AWS
     environment that points at moto (each worker's own credentials)."""
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address='127.0.0.1:0',
     ) as cluster, distributed.Client(cluster) as client:
         yield client
 
@@ -70,7 +70,8 @@ def test_a_copy_runs_in_parts_on_several_workers(client, bucket, s3_client):
 
 
 def test_a_folder_goes_below_its_destination(client, bucket, s3_client, tmp_path):
-    """A folder copied to a folder of local disk keeps the paths below it."""
+    """A folder copied to a folder of local disk keeps the paths below it;
+    an empty folder copies nothing."""
     from flowserv_fsspec.cluster import copy_on_cluster
     fill(s3_client, bucket, 'src', 120)
     source, target = S3Volume(bucket, 'src'), LocalVolume(tmp_path / 'local')
@@ -78,6 +79,10 @@ def test_a_folder_goes_below_its_destination(client, bucket, s3_client, tmp_path
     expected = {'out/d/' + key[4:] for key, _ in source.iter_walk('d03')}
     assert len(expected) == 10 and set(done) == expected
     assert {key for key, _ in target.iter_walk(None)} == expected
+    (tmp_path / 'empty').mkdir()
+    empty = LocalVolume(tmp_path / 'empty')
+    assert list(copy_on_cluster(None, empty, None, LocalVolume(tmp_path / 'none'), client)) == []
+    assert not (tmp_path / 'none').exists()
 
 
 def test_refusals_come_before_any_task(client, bucket, s3_client, tmp_path):
