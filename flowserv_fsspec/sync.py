@@ -173,22 +173,20 @@ def times_asked_ahead(marched: Iterator[Marched]) -> Iterator[Marched]:
     held: Deque[Tuple[Marched, List[concurrent.futures.Future[None]]]] = deque()
     asked = 0
     try:
-        for item in marched:
-            _, file, other = item
-            asking: List[concurrent.futures.Future[None]] = []
-            if file is not None and other is not None and file.size() == other.size():
-                asking = [f for f in (modified_asked(file), modified_asked(other)) if f]
-            held.append((item, asking))
-            asked += len(asking)
-            while held and (asked >= TIMES_AHEAD or not held[0][1] or len(held) > TIMES_AHEAD):
+        for item in chain(marched, [None]):  # None: the end, everything held is given
+            if item is not None:
+                _, file, other = item
+                asking: List[concurrent.futures.Future[None]] = []
+                if file is not None and other is not None and file.size() == other.size():
+                    asking = [f for f in (modified_asked(file), modified_asked(other)) if f]
+                held.append((item, asking))
+                asked += len(asking)
+            while held and (item is None or asked >= TIMES_AHEAD or not held[0][1]
+                            or len(held) > TIMES_AHEAD):
                 first, futures = held.popleft()
                 concurrent.futures.wait(futures)  # a failed request: modified() asks again
                 asked -= len(futures)
                 yield first
-        while held:
-            first, futures = held.popleft()
-            concurrent.futures.wait(futures)
-            yield first
     finally:
         for _, futures in held:
             for future in futures:

@@ -6,7 +6,7 @@ code and message, else the status), and timestamps without dateutil
 
 A listing page of 1,000 keys costs ElementTree ~30 ms of CPU (a tree of
 7,000 elements); :func:`plain_listing` reads the few fields a listing needs
-with regular expressions in ~7 ms, and only from a page in S3's plain form:
+with regular expressions in ~10 ms, and only from a page in S3's plain form:
 any other page (comments, CDATA, character references, prefixed names,
 attributes, another namespace, a field it does not expect) is read by
 ElementTree, as is any page that is not whole.
