@@ -66,15 +66,16 @@ def parser() -> argparse.ArgumentParser:
     rm.add_argument('-r', '--recursive', action='store_true', help='delete folders')
     rm.add_argument('-y', '--yes', action='store_true', help='do not ask before emptying a volume')
     rm.set_defaults(func='cmd_rm')
-    cp = sub.add_parser('cp', parents=[json_out, quiet, dry_run],
+    cluster = argparse.ArgumentParser(add_help=False)
+    cluster.add_argument('--dask', metavar='ADDRESS',
+                         help="run in tasks on a Dask cluster: its scheduler's address, or "
+                              "'local' (worker processes on this machine; needs the extra 'dask')")
+    cp = sub.add_parser('cp', parents=[json_out, quiet, dry_run, cluster],
                         help='copy a file or a folder between any two volumes')
     cp.add_argument('src')
     cp.add_argument('dst', help="destination file, or folder (a folder source, or a trailing '/')")
-    cp.add_argument('--dask', metavar='ADDRESS',
-                    help="copy in tasks on a Dask cluster: its scheduler's address, or 'local' "
-                         "(worker processes on this machine; needs the extra 'dask')")
     cp.set_defaults(func='cmd_cp')
-    sync = sub.add_parser('sync', parents=[json_out, quiet, dry_run],
+    sync = sub.add_parser('sync', parents=[json_out, quiet, dry_run, cluster],
                           help='copy what is missing or different; --delete to mirror')
     sync.add_argument('src')
     sync.add_argument('dst')

@@ -276,7 +276,9 @@ def cp_on_cluster(args: argparse.Namespace) -> int:
     source, key = split_location(args.src, **options(args))
     target = open_location(args.dst, **options(args))
     with client_of(args.dask) as client:
-        done = copy_on_cluster(key, source, None, target, client)
+        done = with_progress(args, lambda bar: copy_on_cluster(
+            key, source, None, target, client, options=options(args), callback=bar
+        ))
     emit(args, {'copied': list(done) if args.json else [], 'dry_run': False},
          [] if args.quiet else [f'copied {len(done)} file(s) to {shown_url(args.dst)}'])
     return 0
@@ -286,11 +288,17 @@ def cmd_sync(args: argparse.Namespace) -> int:
     """Make a destination folder hold what the source folder holds."""
     source = open_location(args.src, **options(args))
     target = open_location(args.dst, **options(args))
-    result = with_progress(args, lambda bar: sync_files(
-        source, target, delete=args.delete, checksum=args.checksum, dry_run=args.dry_run,
-        callback=bar, max_delete=args.max_delete, allow_empty_source=args.allow_empty_source,
-        size_only=args.size_only
-    ))
+    rules = dict(delete=args.delete, checksum=args.checksum, dry_run=args.dry_run,
+                 max_delete=args.max_delete, allow_empty_source=args.allow_empty_source,
+                 size_only=args.size_only)
+    if args.dask:
+        from flowserv_fsspec.cluster import client_of, sync_on_cluster
+        with client_of(args.dask) as client:
+            result = with_progress(args, lambda bar: sync_on_cluster(
+                source, target, client, options=options(args), callback=bar, **rules
+            ))
+    else:
+        result = with_progress(args, lambda bar: sync_files(source, target, callback=bar, **rules))
     verb = 'would ' if args.dry_run else ''
     lines = [f'{verb}copy {escaped(key)}' for key in result.copied] if args.dry_run else []
     lines += [f'{verb}delete {escaped(key)}' for key in result.deleted] if args.dry_run else []

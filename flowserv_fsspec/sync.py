@@ -31,8 +31,8 @@ from fsspec.callbacks import Callback
 from flowserv_fsspec.base import StorageVolume, copy_planned, ends
 from flowserv_fsspec.errors import UnsafeOperationError, VolumeNotFoundError
 from flowserv_fsspec.handles import COPY_CHUNK, IOHandle, modified_of, read_stream
-from flowserv_fsspec.march import Marched, march
-from flowserv_fsspec.plan import Pair
+from flowserv_fsspec.march import Listed, Marched, march
+from flowserv_fsspec.plan import Pair, Refusals
 
 
 @dataclass
@@ -119,20 +119,9 @@ def sync_files(
         if found == 'file':
             raise UnsafeOperationError(what, 'the source is a file (sync copies folders; use cp)')
     result = SyncResult()
-    pairs: List[Pair] = []
-    refusals = ends(source, target).refusals()
     source_files = chain([first], files) if first is not None else files
-    marched = march(source_files, target.iter_walk(None))
-    for key, file, other in marched if checksum or size_only else times_asked_ahead(marched):
-        if file is None:
-            if delete:
-                result.deleted.append(key)
-        elif other is not None and same(file, other, checksum, size_only):
-            result.unchanged += 1
-        else:
-            refusals.check(key, key)
-            result.copied.append(key)
-            pairs.append((key, file, key))
+    pairs = compared(source_files, target.iter_walk(None), ends(source, target).refusals(),
+                     result, delete, checksum, size_only)
     if result.deleted and first is None and not allow_empty_source:
         raise UnsafeOperationError(
             what, f'the source is empty: it would delete all {len(result.deleted)} files '
@@ -147,6 +136,55 @@ def sync_files(
         copy_planned(pairs, source, target, callback)
         target.delete_files(result.deleted)
     return result
+
+
+def compared(
+    source_files: Iterator[Listed], target_files: Iterator[Listed], refusals: Refusals,
+    result: SyncResult, delete: bool, checksum: bool, size_only: bool
+) -> List[Pair]:
+    """Compare two listings sorted by key (see the module): count the
+    unchanged files and note the keys to copy and to delete in a result.
+
+    Parameters
+    ----------
+    source_files: iterator of (string, flowserv_fsspec.handles.IOHandle)
+        The source's files (``iter_walk``).
+    target_files: iterator of (string, flowserv_fsspec.handles.IOHandle)
+        The target's files at the same keys (``iter_walk``).
+    refusals: flowserv_fsspec.plan.Refusals
+        Checks of the files to copy.
+    result: flowserv_fsspec.sync.SyncResult
+        Where the keys and the count go.
+    delete: bool
+        Note target files that the source lacks, for deletion.
+    checksum: bool
+        Compare contents.
+    size_only: bool
+        Compare sizes only.
+
+    Returns
+    -------
+    list of (string, flowserv_fsspec.handles.IOHandle, string)
+        The files to copy, to their own keys.
+
+    Raises
+    ------
+    flowserv_fsspec.errors.UnsafeOperationError
+        A file to copy that the target cannot hold (see ``Refusals``).
+    """
+    pairs: List[Pair] = []
+    marched = march(source_files, target_files)
+    for key, file, other in marched if checksum or size_only else times_asked_ahead(marched):
+        if file is None:
+            if delete:
+                result.deleted.append(key)
+        elif other is not None and same(file, other, checksum, size_only):
+            result.unchanged += 1
+        else:
+            refusals.check(key, key)
+            result.copied.append(key)
+            pairs.append((key, file, key))
+    return pairs
 
 
 TIMES_AHEAD = 32

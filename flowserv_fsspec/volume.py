@@ -119,10 +119,12 @@ class FsspecVolume(StorageVolume):
         """
         return RootedFileSystem(self)
 
-    def _handle(
+    def listed_file(
         self, path: str, key: str, size: Optional[int], seconds: Optional[float]
     ) -> FsspecFile:
-        """Build the handle of a listed file, with the size and time listed."""
+        """Build the handle of a listed file, with the size and time listed
+        (the listings' hook; a cluster's task rebuilds planned files with it).
+        """
         mtime = None if seconds is None else Modified(seconds, self.writes.keeps_times)
         return FsspecFile(self.fs, path, key, self.described, size, self.parts, mtime)
 
@@ -296,7 +298,7 @@ class FsspecVolume(StorageVolume):
             raise
         if info.get('type') != 'file':
             raise UnknownFileError(key, self.describe())
-        return self._handle(path, key, info.get('size'), listed_time(info))
+        return self.listed_file(path, key, info.get('size'), listed_time(info))
 
     def mkdir(self, path: str) -> None:
         """Create the directory at the key and its parents (an existing one is fine)."""
@@ -330,9 +332,8 @@ class FsspecVolume(StorageVolume):
         streams too (see :mod:`flowserv_fsspec.listing`).
         """
         key, path = self._resolve(src, allow_empty=True)
-        return files_below(
-            self._listing(path, key), self.root, key, path, self.writes.is_temporary, self._handle
-        )
+        return files_below(self._listing(path, key), self.root, key, path,
+                           self.writes.is_temporary, self.listed_file)
 
     def __repr__(self) -> str:
         return f'<{type(self).__name__} {self.url} id={self.identifier}>'

@@ -340,9 +340,12 @@ class S3Volume(BucketVolume):
             return {}
         return {path: {'type': 'file', 'size': head['ContentLength']}}
 
-    def _handle(
+    def listed_file(
         self, path: str, key: str, size: Optional[int], seconds: Optional[float]
     ) -> S3File:
+        """Build the handle of a listed object, with the size listed (its
+        kept time takes a HEAD request: see ``S3File.modified``).
+        """
         handle = S3File(self, path.split('/', 1)[1], size=size)
         handle.key = key  # errors name the key in the volume, as on every backend
         return handle

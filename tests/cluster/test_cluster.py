@@ -3,7 +3,6 @@ against moto's S3 server over HTTP: the parts of a copy run on several
 workers, and the result is the single-machine copy's."""
 
 import concurrent.futures
-import hashlib
 import os
 import shutil
 import signal
@@ -20,36 +19,6 @@ from flowserv_fsspec.errors import TransferError, UnsafeOperationError, VolumeNo
 distributed = pytest.importorskip('distributed')
 
 
-@pytest.fixture(scope='module')
-def client(s3_server):
-    """Two worker processes of one thread each, started with the AWS
-    environment that points at moto (each worker's own credentials)."""
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address='127.0.0.1:0',
-    ) as cluster, distributed.Client(cluster) as client:
-        yield client
-
-
-ODD = ['g/[a]*?.txt', 'g/{b,c}.txt', 'sp ace/x y', 'ü/é.txt', 'both', 'both/in', 'n/x/y/z.txt']
-"""Keys with glob characters, blanks and unicode, nested, and a key that is
-an object and a prefix at once."""
-
-
-def fill(s3_client, bucket, prefix, count):
-    """Objects below a prefix: ``count`` in 12 folders, and ODD."""
-    files = {f'd{i % 12:02d}/s{i % 5}/f{i:05d}': b'%d' % i * (i % 9) for i in range(count)}
-    files.update({key: key.encode() for key in ODD})
-    s3_client.pipe({f'{bucket}/{prefix}/{key}': data for key, data in files.items()})
-    return files
-
-
-def digests(s3_client, bucket, prefix):
-    """sha256 of every object below a prefix, by key below it (read at once)."""
-    found = s3_client.cat(s3_client.find(f'{bucket}/{prefix}/'))
-    cut = len(f'{bucket}/{prefix}/')
-    return {path[cut:]: hashlib.sha256(data).hexdigest() for path, data in found.items()}
-
-
 def copy_tasks(client, run):
     """Run a copy on the cluster; give its result and the workers its tasks ran on."""
     with distributed.get_task_stream(client) as stream:
@@ -57,7 +26,7 @@ def copy_tasks(client, run):
     return result, {task['worker'] for task in stream.data if 'copy' in str(task['key'])}
 
 
-def test_a_copy_runs_in_parts_on_several_workers(client, bucket, s3_client):
+def test_a_copy_runs_in_parts_on_several_workers(client, bucket, s3_client, fill, digests):
     """1,000 objects and ODD: the copy has every file, sha256 identical,
     and its tasks ran on both workers."""
     from flowserv_fsspec.cluster import copy_on_cluster
@@ -69,7 +38,7 @@ def test_a_copy_runs_in_parts_on_several_workers(client, bucket, s3_client):
     assert len(workers) == 2
 
 
-def test_a_folder_goes_below_its_destination(client, bucket, s3_client, tmp_path):
+def test_a_folder_goes_below_its_destination(client, bucket, s3_client, tmp_path, fill):
     """A folder copied to a folder of local disk keeps the paths below it;
     an empty folder copies nothing."""
     from flowserv_fsspec.cluster import copy_on_cluster
@@ -85,7 +54,7 @@ def test_a_folder_goes_below_its_destination(client, bucket, s3_client, tmp_path
     assert not (tmp_path / 'none').exists()
 
 
-def test_refusals_come_before_any_task(client, bucket, s3_client, tmp_path):
+def test_refusals_come_before_any_task(client, bucket, s3_client, tmp_path, fill):
     """Overlapping volumes, a volume that workers cannot reach and a missing
     source are refused by the client: no task runs, nothing is written."""
     from flowserv_fsspec.cluster import copy_on_cluster
@@ -109,7 +78,7 @@ def test_refusals_come_before_any_task(client, bucket, s3_client, tmp_path):
 
 
 def test_a_part_that_fails_names_its_keys_and_the_rest_is_copied(
-    client, bucket, s3_client, tmp_path
+    client, bucket, s3_client, tmp_path, fill
 ):
     """Local disk cannot hold 'both' as a file and a folder: that key's part
     fails, named with its files pending; every other file is copied."""
@@ -133,7 +102,7 @@ def cli(*args, code=0):
     return proc.stdout + proc.stderr
 
 
-def test_the_command_line_copies_on_a_cluster(client, bucket, s3_client, tmp_path):
+def test_the_command_line_copies_on_a_cluster(client, bucket, s3_client, tmp_path, fill, digests):
     """``cp --dask ADDRESS`` copies an S3 folder on the running cluster (a
     part that fails is named, exit code 1); ``--dask local`` starts worker
     processes of its own; a dry run is not offered on a cluster."""
@@ -150,7 +119,7 @@ def test_the_command_line_copies_on_a_cluster(client, bucket, s3_client, tmp_pat
     assert '--dry-run' in out and not (tmp_path / 'c').exists()
 
 
-def test_a_worker_killed_mid_copy_loses_nothing(client, bucket, s3_client):
+def test_a_worker_killed_mid_copy_loses_nothing(client, bucket, s3_client, fill, digests):
     """SIGKILL to a worker while it runs a part of the copy: the scheduler
     runs that part again on a worker that lives, and the copy completes with
     every object whole (server-side copies: nothing partial can be left)."""

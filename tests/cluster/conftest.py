@@ -1,0 +1,51 @@
+"""Fixtures of the cluster tests: a cluster of worker processes, and trees
+of objects with odd keys."""
+
+import hashlib
+
+import pytest
+
+
+@pytest.fixture(scope='package')
+def client(s3_server):
+    """Two worker processes of one thread each, started with the AWS
+    environment that points at moto (each worker's own credentials)."""
+    distributed = pytest.importorskip('distributed')
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address='127.0.0.1:0',
+    ) as cluster, distributed.Client(cluster) as client:
+        yield client
+
+
+ODD = ['g/[a]*?.txt', 'g/{b,c}.txt', 'sp ace/x y', 'ü/é.txt', 'both', 'both/in', 'n/x/y/z.txt']
+"""Keys with glob characters, blanks and unicode, nested, and a key that is
+an object and a prefix at once."""
+
+
+def fill_tree(s3_client, bucket, prefix, count, odd=tuple(ODD)):
+    """Objects below a prefix: ``count`` in 12 folders, and ``odd``."""
+    files = {f'd{i % 12:02d}/s{i % 5}/f{i:05d}': b'%d' % i * (i % 9) for i in range(count)}
+    files.update({key: key.encode() for key in odd})
+    s3_client.pipe({f'{bucket}/{prefix}/{key}': data for key, data in files.items()})
+    return files
+
+
+def digests_of(s3_client, bucket, prefix):
+    """sha256 of every object below a prefix, by key below it (read at once,
+    each path literally: ``cat`` would take 'g/[a]*?.txt' for a pattern)."""
+    paths = s3_client.find(f'{bucket}/{prefix}/')
+    found = s3_client.cat_ranges(paths, [None] * len(paths), [None] * len(paths))
+    cut = len(f'{bucket}/{prefix}/')
+    return {path[cut:]: hashlib.sha256(data).hexdigest() for path, data in zip(paths, found)}
+
+
+@pytest.fixture
+def fill():
+    """``fill(s3_client, bucket, prefix, count)``: a tree of objects (see ``fill_tree``)."""
+    return fill_tree
+
+
+@pytest.fixture
+def digests():
+    """``digests(s3_client, bucket, prefix)``: sha256 by key (see ``digests_of``)."""
+    return digests_of
