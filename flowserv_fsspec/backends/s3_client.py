@@ -65,13 +65,20 @@ def s3_filesystem(options: Dict[str, Any]) -> AbstractFileSystem:
     :data:`DEFAULT_CONNECTIONS`). The option ``lean_requests`` (default True)
     sends listings, HEADs, ranged GETs, single PUTs and copies on the lean path
     (:mod:`flowserv_fsspec.backends.s3_requests`); False sends every request
-    through botocore.
+    through botocore. The option ``batch_size`` (fsspec's: requests in flight
+    for many small files) is set on the filesystem: s3fs would pass it on to
+    aiobotocore's session, which fails at the first request.
     """
     s3fs = import_backend('s3fs', 's3://', 's3')
     timeout = timeout_option(options)
     retries = options.pop('retries', None)
     lean = options.pop('lean_requests', True)
+    batch_size = options.pop('batch_size', None)
     check_options('S3', options, s3fs.S3FileSystem.__init__)
+    if batch_size is not None and (
+        not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1
+    ):
+        raise InvalidConfigurationError('S3 option batch_size', batch_size, 'expected int >= 1')
     if not isinstance(lean, bool):
         raise InvalidConfigurationError('S3 option lean_requests', lean, 'expected True or False')
     if retries is not None and (
@@ -89,6 +96,7 @@ def s3_filesystem(options: Dict[str, Any]) -> AbstractFileSystem:
     options['config_kwargs'] = config
     fs = bounded_class(s3fs)(use_listings_cache=False, lean_requests=lean, **options)
     fs.retries = retries or 1
+    fs.batch_size = batch_size or fs.batch_size
     return fs
 
 

@@ -66,6 +66,20 @@ def test_size_uses_metadata_not_a_download(bucket, s3_server, s3_client):
     assert s3_server.counter.bytes_out == 0
 
 
+def test_batch_size_caps_the_requests_in_flight(bucket, s3_server, s3_client):
+    """The option ``batch_size`` reaches the filesystem (s3fs alone passes it
+    to aiobotocore, which fails): 200 small copies, at most 3 at once."""
+    s3_client.pipe({f'{bucket}/a/f{i:03d}': b'x' * i for i in range(200)})
+    source, target = (S3Volume(bucket, prefix, storage_options={'batch_size': 3})
+                      for prefix in ('a', 'b'))
+    s3_server.counter.reset()
+    source.copy(None, target, None)
+    assert 2 <= s3_server.counter.max_in_flight <= 3
+    assert files_of(target) == files_of(source)
+    with pytest.raises(InvalidConfigurationError, match='batch_size'):
+        S3Volume(bucket, storage_options={'batch_size': 0})
+
+
 def test_walk_then_size_of_many_files_costs_one_listing(bucket, s3_server, s3_client):
     s3_client.pipe({f'{bucket}/many/f{i:04d}.txt': b'x' * (i % 7) for i in range(1000)})
     volume = S3Volume(bucket, prefix='many')
