@@ -100,10 +100,12 @@ def client_main(argv: List[str]) -> None:
     source, target = from_url(src, **options), from_url(dst, **options)
     with distributed.Client(address) as client:  # type: ignore[no-untyped-call]
         if case == 'copy':
-            done = copy_on_cluster(None, source, None, target, client, options=options)
+            done = copy_on_cluster(None, source, None, target, client,
+                                   source_options=options, target_options=options)
             print(len(done))
         else:
-            result = sync_on_cluster(source, target, client, delete=True, options=options)
+            result = sync_on_cluster(source, target, client, delete=True,
+                                     source_options=options, target_options=options)
             print(len(result.copied), len(result.deleted), result.unchanged)
 
 

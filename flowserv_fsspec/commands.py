@@ -19,7 +19,7 @@ from flowserv_fsspec.base import StorageVolume, copy_planned, ends
 from flowserv_fsspec.cleanup import cleanup
 from flowserv_fsspec.errors import InvalidConfigurationError, UnknownFileError, VolumeError
 from flowserv_fsspec.handles import IOHandle, copy_into
-from flowserv_fsspec.locations import open_location, split_location
+from flowserv_fsspec.locations import is_remote, open_location, split_location
 from flowserv_fsspec.plan import checked, destinations
 from flowserv_fsspec.sync import sync_files
 from flowserv_fsspec.urls import shown_url
@@ -37,6 +37,14 @@ class Refused(Exception):
 def options(args: argparse.Namespace) -> Dict[str, Any]:
     """Storage options for remote locations from the command line (``--timeout``)."""
     return {'timeout': args.timeout} if args.timeout is not None else {}
+
+
+def travelling_options(args: argparse.Namespace) -> Dict[str, Any]:
+    """Storage options for the workers of a cluster to rebuild the source and
+    destination with (``--timeout``, for remote locations only).
+    """
+    return {f'{end}_options': options(args) if is_remote(location) else {}
+            for end, location in (('source', args.src), ('target', args.dst))}
 
 
 def stream_location(
@@ -277,7 +285,7 @@ def cp_on_cluster(args: argparse.Namespace) -> int:
     target = open_location(args.dst, **options(args))
     with client_of(args.dask) as client:
         done = with_progress(args, lambda bar: copy_on_cluster(
-            key, source, None, target, client, options=options(args), callback=bar
+            key, source, None, target, client, callback=bar, **travelling_options(args)
         ))
     emit(args, {'copied': list(done) if args.json else [], 'dry_run': False},
          [] if args.quiet else [f'copied {len(done)} file(s) to {shown_url(args.dst)}'])
@@ -295,7 +303,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         from flowserv_fsspec.cluster import client_of, sync_on_cluster
         with client_of(args.dask) as client:
             result = with_progress(args, lambda bar: sync_on_cluster(
-                source, target, client, options=options(args), callback=bar, **rules
+                source, target, client, callback=bar, **travelling_options(args), **rules
             ))
     else:
         result = with_progress(args, lambda bar: sync_files(source, target, callback=bar, **rules))

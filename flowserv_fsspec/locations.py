@@ -71,10 +71,17 @@ def open_location(location: str, **storage_options: Any) -> StorageVolume:
     """
     if location.startswith('@'):
         return below(*read_document(location))
-    protocol, path = fsspec.core.split_protocol(location)
-    if protocol in LOCAL_PROTOCOLS:
-        return from_url(os.path.abspath(path))
+    if not is_remote(location):
+        return from_url(os.path.abspath(fsspec.core.split_protocol(location)[1]))
     return from_url(location, **storage_options)
+
+
+def is_remote(location: str) -> bool:
+    """Whether a location is a URL (not a local path or a document): the
+    locations that take storage options.
+    """
+    return not location.startswith('@') and (
+        fsspec.core.split_protocol(location)[0] not in LOCAL_PROTOCOLS)
 
 
 def split_location(location: str, **storage_options: Any) -> Tuple[StorageVolume, str]:

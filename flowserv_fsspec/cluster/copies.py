@@ -42,9 +42,9 @@ class Outcome(NamedTuple):
 
 def copy_on_cluster(
     src: Optional[str], source: StorageVolume, dst: Optional[str], target: StorageVolume,
-    client: Client, retries: int = 2, options: Optional[Mapping[str, Any]] = None,
-    send_secrets: bool = False, callback: Optional[Callback] = None,
-    counted: Optional[Callable[[int], None]] = None
+    client: Client, retries: int = 2, source_options: Optional[Mapping[str, Any]] = None,
+    target_options: Optional[Mapping[str, Any]] = None, send_secrets: bool = False,
+    callback: Optional[Callback] = None, counted: Optional[Callable[[int], None]] = None
 ) -> KeyLog:
     """Copy a folder (or the whole volume) as :func:`flowserv_fsspec.copy_files`
     does, in tasks on the workers of a Dask cluster.
@@ -63,9 +63,11 @@ def copy_on_cluster(
         Client of the cluster.
     retries: int, default=2
         Times a task that failed whole is run again.
-    options: dict, default=None
-        Storage options with which the workers rebuild both volumes
+    source_options: dict, default=None
+        Storage options with which the workers rebuild the source
         (``timeout``, ``endpoint_url``, ...; see :mod:`flowserv_fsspec.cluster.travel`).
+    target_options: dict, default=None
+        Storage options with which the workers rebuild the target.
     send_secrets: bool, default=False
         Send the options that hold credentials too (refused by default).
     callback: fsspec.callbacks.Callback, default=None
@@ -98,7 +100,8 @@ def copy_on_cluster(
         f'copy from {source.describe()} to {target.describe()} on a cluster', source, target
     )
     refuse_nested([src], dst, ends(source, target))
-    mine, theirs = (travelling(volume, options, send_secrets) for volume in (source, target))
+    mine = travelling(source, source_options, send_secrets)
+    theirs = travelling(target, target_options, send_secrets)
     parts = cut([lister], src, dst, parts_wanted(client))  # none: an empty folder
     with tallied(client, callback, counted) as topic:
         futures = client.map(

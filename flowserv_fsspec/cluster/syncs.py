@@ -47,7 +47,8 @@ def sync_on_cluster(
     source: StorageVolume, target: StorageVolume, client: Client, delete: bool = False,
     checksum: bool = False, dry_run: bool = False, max_delete: Optional[int] = None,
     allow_empty_source: bool = False, size_only: bool = False, retries: int = 2,
-    options: Optional[Mapping[str, Any]] = None, send_secrets: bool = False,
+    source_options: Optional[Mapping[str, Any]] = None,
+    target_options: Optional[Mapping[str, Any]] = None, send_secrets: bool = False,
     callback: Optional[Callback] = None, counted: Optional[Callable[[int], None]] = None
 ) -> SyncResult:
     """Make the target hold what the source holds, as
@@ -80,8 +81,11 @@ def sync_on_cluster(
         Compare sizes only.
     retries: int, default=2
         Times a task that failed whole is run again.
-    options: dict, default=None
-        Storage options with which the workers rebuild both volumes.
+    source_options: dict, default=None
+        Storage options with which the workers rebuild the source
+        (see :mod:`flowserv_fsspec.cluster.travel`).
+    target_options: dict, default=None
+        Storage options with which the workers rebuild the target.
     send_secrets: bool, default=False
         Send the options that hold credentials too (refused by default).
     callback: fsspec.callbacks.Callback, default=None
@@ -115,7 +119,8 @@ def sync_on_cluster(
         raise VolumeNotFoundError(source.describe())
     if found == 'file':
         raise UnsafeOperationError(what, 'the source is a file (sync copies folders; use cp)')
-    mine, theirs = (travelling(volume, options, send_secrets) for volume in (source, target))
+    mine = travelling(source, source_options, send_secrets)
+    theirs = travelling(target, target_options, send_secrets)
     parts = cut(volumes, '', '', parts_wanted(client))
     plans = client.map(
         plan_part, parts, source=mine, target=theirs, delete=delete, checksum=checksum,

@@ -1,7 +1,11 @@
 """Fixtures of the cluster tests: a cluster of worker processes, and trees
 of objects with odd keys."""
 
+import concurrent.futures
 import hashlib
+import os
+import signal
+import time
 
 import pytest
 
@@ -49,3 +53,31 @@ def fill():
 def digests():
     """``digests(s3_client, bucket, prefix)``: sha256 by key (see ``digests_of``)."""
     return digests_of
+
+
+def kill_a_busy_worker(client, kind, run):
+    """Run work on the cluster and SIGKILL a worker as soon as it runs a
+    task whose key names ``kind``; wait until the scheduler lists it no
+    more (its nanny starts another); give the work's result."""
+    pids = client.run(os.getpid)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        working = pool.submit(run)
+        deadline = time.monotonic() + 60
+        busy = []
+        while not busy:
+            assert time.monotonic() < deadline and not working.done(), f'no {kind} task started'
+            busy = [worker for worker, keys in client.processing().items()
+                    if any(kind in str(key) for key in keys)]
+            time.sleep(0.01)
+        os.kill(pids[busy[0]], signal.SIGKILL)
+        result = working.result(timeout=300)
+    while busy[0] in client.scheduler_info()['workers']:
+        assert time.monotonic() < deadline + 60, 'the killed worker is still listed'
+        time.sleep(0.05)
+    return result
+
+
+@pytest.fixture
+def killed_mid():
+    """``killed_mid(client, kind, run)``: see ``kill_a_busy_worker``."""
+    return kill_a_busy_worker

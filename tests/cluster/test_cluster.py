@@ -2,13 +2,10 @@
 against moto's S3 server over HTTP: the parts of a copy run on several
 workers, and the result is the single-machine copy's."""
 
-import concurrent.futures
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -119,27 +116,15 @@ def test_the_command_line_copies_on_a_cluster(client, bucket, s3_client, tmp_pat
     assert '--dry-run' in out and not (tmp_path / 'c').exists()
 
 
-def test_a_worker_killed_mid_copy_loses_nothing(client, bucket, s3_client, fill, digests):
+def test_a_worker_killed_mid_copy_loses_nothing(
+    client, bucket, s3_client, fill, digests, killed_mid
+):
     """SIGKILL to a worker while it runs a part of the copy: the scheduler
     runs that part again on a worker that lives, and the copy completes with
     every object whole (server-side copies: nothing partial can be left)."""
     from flowserv_fsspec.cluster import copy_on_cluster
     files = fill(s3_client, bucket, 'src', 400)
     source, target = S3Volume(bucket, 'src'), S3Volume(bucket, 'dst')
-    pids = client.run(os.getpid)
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        copying = pool.submit(copy_on_cluster, None, source, None, target, client)
-        deadline = time.monotonic() + 60
-        busy = []
-        while not busy:
-            assert time.monotonic() < deadline and not copying.done(), 'no part started'
-            busy = [worker for worker, keys in client.processing().items()
-                    if any('copy' in str(key) for key in keys)]
-            time.sleep(0.01)
-        os.kill(pids[busy[0]], signal.SIGKILL)
-        done = copying.result(timeout=300)
-    while busy[0] in client.scheduler_info()['workers']:  # gone (its nanny starts another)
-        assert time.monotonic() < deadline + 60, 'the killed worker is still listed'
-        time.sleep(0.05)
+    done = killed_mid(client, 'copy', lambda: copy_on_cluster(None, source, None, target, client))
     assert sorted(done) == sorted(files)
     assert digests(s3_client, bucket, 'dst') == digests(s3_client, bucket, 'src')

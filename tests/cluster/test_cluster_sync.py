@@ -67,6 +67,24 @@ def test_a_sync_with_delete_does_what_one_machine_would(client, bucket, s3_clien
     assert (again.copied, again.deleted, again.unchanged) == ([], [], len(files))
 
 
+def test_a_worker_killed_mid_sync_loses_nothing(
+    client, bucket, s3_client, fill, digests, killed_mid
+):
+    """SIGKILL to a worker while it copies a part of a sync: its tasks (and
+    the plans it held) run again elsewhere; the sync completes with the
+    target sha256-identical, nothing more deleted than planned, and no
+    upload left open."""
+    from flowserv_fsspec.cluster import sync_on_cluster
+    files = fill(s3_client, bucket, 'src', 400)
+    _, to_delete = drifted(s3_client, bucket, files)
+    source, target = S3Volume(bucket, 'src'), S3Volume(bucket, 'dst')
+    result = killed_mid(client, 'sync-copy', lambda: sync_on_cluster(
+        source, target, client, delete=True, max_delete=len(to_delete)))
+    assert sorted(result.deleted) == to_delete
+    assert digests(s3_client, bucket, 'dst') == digests(s3_client, bucket, 'src')
+    assert target.find_leftovers(0) == []
+
+
 def test_the_whole_is_checked_before_any_write(client, bucket, s3_client, tmp_path, fill, digests):
     """``max_delete`` is a budget for the whole sync (33 deletions in many
     parts, a budget of 32: refused, though each part deletes fewer); an empty
@@ -183,15 +201,15 @@ def test_options_travel_and_secrets_only_when_sent(client, rclone_s3, fill, dige
     source = S3Volume(bucket, 'src', storage_options=options)
     target = S3Volume(bucket, 'dst', storage_options=options)
     with pytest.raises(InvalidConfigurationError) as refused:
-        sync_on_cluster(source, target, client, options=options)
+        sync_on_cluster(source, target, client, source_options=options)
     assert "['key', 'secret']" in str(refused.value)
     assert options['secret'] not in str(refused.value)
     sent = travelling(source, options, send_secrets=True)
     assert options['secret'] not in repr(sent) and options['key'] not in repr(sent)
     assert pickle.loads(pickle.dumps(sent)).secrets.values()['secret'] == options['secret']
     with distributed.get_task_stream(client) as stream:
-        result = sync_on_cluster(source, target, client, delete=True, options=options,
-                                 send_secrets=True)
+        result = sync_on_cluster(source, target, client, delete=True, source_options=options,
+                                 target_options=options, send_secrets=True)
     assert sorted(result.copied) == sorted(files)
     assert digests(s3, bucket, 'dst') == digests(s3, bucket, 'src')
     shown = json.dumps([str(task['key']) for task in stream.data])
@@ -207,10 +225,12 @@ def cli(*args, code=0):
     return proc.stdout + proc.stderr
 
 
-def test_the_command_line_syncs_on_a_cluster(client, bucket, s3_client, fill, digests):
+def test_the_command_line_syncs_on_a_cluster(client, bucket, s3_client, tmp_path, fill, digests):
     """``sync --dask ADDRESS --delete``: refused over the budget (exit 1,
-    nothing done), then the target matches; ``--json`` gives the result."""
-    files = fill(s3_client, bucket, 'src', 60)
+    nothing done), then the target matches; ``--json`` gives the result;
+    ``--timeout`` reaches the workers for S3, not for a local folder (which
+    takes no such option)."""
+    files = fill(s3_client, bucket, 'src', 60, odd=ODD)
     _, extra = drifted(s3_client, bucket, files)
     src, dst = f's3://{bucket}/src', f's3://{bucket}/dst'
     address = client.scheduler.address
@@ -219,3 +239,7 @@ def test_the_command_line_syncs_on_a_cluster(client, bucket, s3_client, fill, di
     out = json.loads(cli('sync', '--dask', address, '--delete', '--json', src, dst))
     assert sorted(out['deleted']) == extra and out['dry_run'] is False
     assert digests(s3_client, bucket, 'dst') == digests(s3_client, bucket, 'src')
+    out = cli('--timeout', '30', 'sync', '--dask', address, src, str(tmp_path / 'local'))
+    assert f'copy {len(files)}, delete 0, unchanged 0' in out
+    local = tmp_path / 'local'
+    assert {str(p.relative_to(local)) for p in local.rglob('*') if p.is_file()} == set(files)
