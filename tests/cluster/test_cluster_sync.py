@@ -187,17 +187,18 @@ def test_progress_comes_from_every_worker(client, bucket, s3_client, fill):
 
 
 def test_options_travel_and_secrets_only_when_sent(client, rclone_s3, fill, digests):
-    """A sync between buckets of rclone's S3 server, which the workers'
-    environment does not point at: its endpoint travels as an option, its
-    credentials only when sent explicitly, and no worker log, task key or
-    message shows them."""
+    """A sync with ``delete`` of 2,000 objects plus odd keys on rclone's S3
+    server, which the workers' environment does not point at: its endpoint
+    travels as an option, its credentials only when sent explicitly, and no
+    worker log, task key or message shows them."""
     from flowserv_fsspec.cluster import sync_on_cluster
     from flowserv_fsspec.cluster.travel import travelling
     options = rclone_s3.storage_options()
     s3 = S3FileSystem(skip_instance_cache=True, **options)
     bucket = rclone_s3.create_buckets('cluster-sync')[0]
     # rclone's server keeps objects as files: no key is an object and a prefix there.
-    files = fill(s3, bucket, 'src', 60, odd=ODD)
+    files = fill(s3, bucket, 'src', 2000, odd=ODD)
+    to_copy, to_delete = drifted(s3, bucket, files)
     source = S3Volume(bucket, 'src', storage_options=options)
     target = S3Volume(bucket, 'dst', storage_options=options)
     with pytest.raises(InvalidConfigurationError) as refused:
@@ -210,7 +211,7 @@ def test_options_travel_and_secrets_only_when_sent(client, rclone_s3, fill, dige
     with distributed.get_task_stream(client) as stream:
         result = sync_on_cluster(source, target, client, delete=True, source_options=options,
                                  target_options=options, send_secrets=True)
-    assert sorted(result.copied) == sorted(files)
+    assert sorted(result.copied) == to_copy and sorted(result.deleted) == to_delete
     assert digests(s3, bucket, 'dst') == digests(s3, bucket, 'src')
     shown = json.dumps([str(task['key']) for task in stream.data])
     shown += json.dumps(client.get_worker_logs()) + json.dumps(client.get_scheduler_logs())
