@@ -10,10 +10,12 @@ import time
 import pytest
 
 
-@pytest.fixture(scope='package')
+@pytest.fixture(scope='module')
 def client(s3_server):
     """Two worker processes of one thread each, started with the AWS
-    environment that points at moto (each worker's own credentials)."""
+    environment that points at moto (each worker's own credentials); one
+    cluster a module, closed with it (a cluster left running allocates in
+    its threads, which the memory tests of other modules would count)."""
     distributed = pytest.importorskip('distributed')
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address='127.0.0.1:0',
