@@ -130,8 +130,8 @@ def sync_on_cluster(
         plan_counts, plans, key=task_keys('sync-count', len(parts)))]
     deletes = [deleted for _, deleted, _ in counts]
     result = SyncResult(unchanged=sum(unchanged for _, _, unchanged in counts))
-    if sum(deletes) and not sum(copies for copies, _, _ in counts) + result.unchanged and (
-            not allow_empty_source):
+    source_files = sum(copies for copies, _, _ in counts) + result.unchanged
+    if sum(deletes) and not source_files and not allow_empty_source:
         raise UnsafeOperationError(
             what, f'the source is empty: it would delete all {sum(deletes)} files '
             'of the target (allow an empty source explicitly to do that)'
