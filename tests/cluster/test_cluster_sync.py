@@ -46,11 +46,11 @@ def drifted(s3_client, bucket, files):
 
 
 def test_a_sync_with_delete_does_what_one_machine_would(client, bucket, s3_client, fill, digests):
-    """A sync with ``delete`` of 600 objects plus odd keys: the cluster's plan
+    """A sync with ``delete`` of 300 objects plus odd keys: the cluster's plan
     (dry run) is the single-machine plan; the sync makes the target
     sha256-identical; run again, it finds everything unchanged."""
     from flowserv_fsspec.cluster import sync_on_cluster
-    files = fill(s3_client, bucket, 'src', 600)
+    files = fill(s3_client, bucket, 'src', 300)
     to_copy, to_delete = drifted(s3_client, bucket, files)
     source, target = S3Volume(bucket, 'src'), S3Volume(bucket, 'dst')
     alone = sync_files(source, target, delete=True, dry_run=True)
@@ -91,7 +91,7 @@ def test_the_whole_is_checked_before_any_write(client, bucket, s3_client, tmp_pa
     source with ``delete``, a missing source and overlap are refused. Nothing
     is written or deleted."""
     from flowserv_fsspec.cluster import sync_on_cluster
-    files = fill(s3_client, bucket, 'src', 300)
+    files = fill(s3_client, bucket, 'src', 150)
     drifted(s3_client, bucket, files)
     before = digests(s3_client, bucket, 'dst')
     source, target = S3Volume(bucket, 'src'), S3Volume(bucket, 'dst')
@@ -171,7 +171,7 @@ def test_progress_comes_from_every_worker(client, bucket, s3_client, fill):
     """The client's callback is told the bytes planned and copied and the
     files copied across all workers, for a copy and for a sync."""
     from flowserv_fsspec.cluster import copy_on_cluster, sync_on_cluster
-    files = fill(s3_client, bucket, 'src', 300)
+    files = fill(s3_client, bucket, 'src', 150)
     total = sum(len(data) for data in files.values())
     source = S3Volume(bucket, 'src')
     copying = Counting()
