@@ -113,29 +113,53 @@ def sync_files(
     files = source.iter_walk(None)
     first = next(files, None)
     if first is None:
-        found = source.key_type(None)
-        if found is None:
-            raise VolumeNotFoundError(source.describe())
-        if found == 'file':
-            raise UnsafeOperationError(what, 'the source is a file (sync copies folders; use cp)')
+        refuse_no_folder(what, source)
     result = SyncResult()
     source_files = chain([first], files) if first is not None else files
     pairs = compared(source_files, target.iter_walk(None), ends(source, target).refusals(),
                      result, delete, checksum, size_only)
-    if result.deleted and first is None and not allow_empty_source:
-        raise UnsafeOperationError(
-            what, f'the source is empty: it would delete all {len(result.deleted)} files '
-            'of the target (allow an empty source explicitly to do that)'
-        )
-    if max_delete is not None and len(result.deleted) > max_delete:
-        raise UnsafeOperationError(
-            what, f'it would delete {len(result.deleted)} files, more than the '
-            f'maximum of {max_delete}'
-        )
+    refuse_deletions(what, len(result.deleted), first is None and not allow_empty_source,
+                     max_delete)
     if not dry_run:
         copy_planned(pairs, source, target, callback)
         target.delete_files(result.deleted)
     return result
+
+
+def refuse_no_folder(what: str, source: StorageVolume) -> None:
+    """Refuse a sync whose source does not exist or is a file.
+
+    Raises
+    ------
+    flowserv_fsspec.errors.VolumeNotFoundError
+    flowserv_fsspec.errors.UnsafeOperationError
+    """
+    found = source.key_type(None)
+    if found is None:
+        raise VolumeNotFoundError(source.describe())
+    if found == 'file':
+        raise UnsafeOperationError(what, 'the source is a file (sync copies folders; use cp)')
+
+
+def refuse_deletions(
+    what: str, deletions: int, empty_source: bool, max_delete: Optional[int]
+) -> None:
+    """Refuse a sync's deletions, before its first write: any, from an empty
+    source (not explicitly allowed), or more than ``max_delete``.
+
+    Raises
+    ------
+    flowserv_fsspec.errors.UnsafeOperationError
+    """
+    if deletions and empty_source:
+        raise UnsafeOperationError(
+            what, f'the source is empty: it would delete all {deletions} files '
+            'of the target (allow an empty source explicitly to do that)'
+        )
+    if max_delete is not None and deletions > max_delete:
+        raise UnsafeOperationError(
+            what, f'it would delete {deletions} files, more than the maximum of {max_delete}'
+        )
 
 
 def compared(

@@ -22,8 +22,8 @@ from flowserv_fsspec.cluster.copies import Outcome, outcomes_of
 from flowserv_fsspec.cluster.cut import Part, cut
 from flowserv_fsspec.cluster.tally import Reporter, tallied
 from flowserv_fsspec.cluster.travel import Travelling, arrived, travelling
-from flowserv_fsspec.errors import TransferError, UnsafeOperationError, VolumeNotFoundError
-from flowserv_fsspec.sync import SyncResult, compared
+from flowserv_fsspec.errors import TransferError, UnsafeOperationError
+from flowserv_fsspec.sync import SyncResult, compared, refuse_deletions, refuse_no_folder
 
 
 if TYPE_CHECKING:
@@ -114,11 +114,7 @@ def sync_on_cluster(
     refuse_unreachable(what, source, target)
     if source.overlaps(target):
         raise UnsafeOperationError(what, 'source and target overlap')
-    found = source.key_type(None)
-    if found is None:
-        raise VolumeNotFoundError(source.describe())
-    if found == 'file':
-        raise UnsafeOperationError(what, 'the source is a file (sync copies folders; use cp)')
+    refuse_no_folder(what, source)
     mine = travelling(source, source_options, send_secrets)
     theirs = travelling(target, target_options, send_secrets)
     parts = cut(volumes, '', '', parts_wanted(client))
@@ -131,15 +127,7 @@ def sync_on_cluster(
     deletes = [deleted for _, deleted, _ in counts]
     result = SyncResult(unchanged=sum(unchanged for _, _, unchanged in counts))
     source_files = sum(copies for copies, _, _ in counts) + result.unchanged
-    if sum(deletes) and not source_files and not allow_empty_source:
-        raise UnsafeOperationError(
-            what, f'the source is empty: it would delete all {sum(deletes)} files '
-            'of the target (allow an empty source explicitly to do that)'
-        )
-    if max_delete is not None and sum(deletes) > max_delete:
-        raise UnsafeOperationError(
-            what, f'it would delete {sum(deletes)} files, more than the maximum of {max_delete}'
-        )
+    refuse_deletions(what, sum(deletes), not source_files and not allow_empty_source, max_delete)
     if dry_run:
         for plan in (future.result() for future in plans):
             result.copied.extend(key for key, _ in plan.copy)

@@ -4,7 +4,10 @@ of objects with odd keys."""
 import concurrent.futures
 import hashlib
 import os
+import shutil
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -83,3 +86,17 @@ def kill_a_busy_worker(client, kind, run):
 def killed_mid():
     """``killed_mid(client, kind, run)``: see ``kill_a_busy_worker``."""
     return kill_a_busy_worker
+
+
+def run_cli(*args, code=0):
+    """Run the console script, expecting an exit code; give its output."""
+    script = shutil.which('flowserv-fsspec', path=os.path.dirname(sys.executable))
+    proc = subprocess.run([script, *args], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == code, proc.stderr
+    return proc.stdout + proc.stderr
+
+
+@pytest.fixture
+def cli():
+    """``cli(*args, code=0)``: see ``run_cli``."""
+    return run_cli

@@ -3,9 +3,6 @@ against moto's S3 server over HTTP: the parts of a copy run on several
 workers, and the result is the single-machine copy's."""
 
 import os
-import shutil
-import subprocess
-import sys
 
 import pytest
 
@@ -91,15 +88,9 @@ def test_a_part_that_fails_names_its_keys_and_the_rest_is_copied(
     assert {key for key, _ in target.iter_walk(None)} == set(files) - {'both', 'both/in'}
 
 
-def cli(*args, code=0):
-    """Run the console script; give its output."""
-    script = shutil.which('flowserv-fsspec', path=os.path.dirname(sys.executable))
-    proc = subprocess.run([script, *args], capture_output=True, text=True, timeout=300)
-    assert proc.returncode == code, proc.stderr
-    return proc.stdout + proc.stderr
-
-
-def test_the_command_line_copies_on_a_cluster(client, bucket, s3_client, tmp_path, fill, digests):
+def test_the_command_line_copies_on_a_cluster(
+    client, bucket, s3_client, tmp_path, fill, digests, cli
+):
     """``cp --dask ADDRESS`` copies an S3 folder on the running cluster (a
     part that fails is named, exit code 1); ``--dask local`` starts worker
     processes of its own; a dry run is not offered on a cluster."""

@@ -4,11 +4,7 @@ checks of the whole come before any write, a failed sync run again copies
 only what it missed; progress and storage options cross the cluster."""
 
 import json
-import os
 import pickle
-import shutil
-import subprocess
-import sys
 import time
 
 import pytest
@@ -218,15 +214,9 @@ def test_options_travel_and_secrets_only_when_sent(client, rclone_s3, fill, dige
     assert options['secret'] not in shown and options['key'] not in shown
 
 
-def cli(*args, code=0):
-    """Run the console script; give its output."""
-    script = shutil.which('flowserv-fsspec', path=os.path.dirname(sys.executable))
-    proc = subprocess.run([script, *args], capture_output=True, text=True, timeout=300)
-    assert proc.returncode == code, proc.stderr
-    return proc.stdout + proc.stderr
-
-
-def test_the_command_line_syncs_on_a_cluster(client, bucket, s3_client, tmp_path, fill, digests):
+def test_the_command_line_syncs_on_a_cluster(
+    client, bucket, s3_client, tmp_path, fill, digests, cli
+):
     """``sync --dask ADDRESS --delete``: refused over the budget (exit 1,
     nothing done), then the target matches; ``--json`` gives the result;
     ``--timeout`` reaches the workers for S3, not for a local folder (which
